@@ -1,0 +1,594 @@
+"""The core: `answer(question) -> Answer`, from retrieval through attribution to verification."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from bot.answer import Answer, Claim, Evidence, Source
+from bot.catalog import Filters
+from bot.chunking import split_sentences
+from bot.config import MAX_QUESTION_CHARS, Settings
+from bot.embeddings import unpack_vectors
+from bot.errors import InvalidQuestion
+from bot.retrieval import Hit, search
+from bot.store import Index
+
+logger = logging.getLogger(__name__)
+
+# Calibrated on evals/dev.yaml with `newsbot eval` (see README, "Evaluation").
+NOT_FOUND_SIMILARITY = 0.30  # best chunk below this: nothing in the index answers
+CLAIM_FLOOR = 0.30  # a statement less similar than this does not bear on the question
+CLAIM_MARGIN = 0.17  # ... nor one this far below the best statement
+FACT_MARGIN = 0.05  # an outlet's own sentence this close to the best claim settles it
+FOCUS_BONUS = 0.12  # a statement naming what the question names
+MAX_CLAIMS_PER_SIDE = 3
+
+_QUESTION_WORDS = frozenset(
+    """who what when where why how which whose whom is are was were do does did has have had
+    can could will would should may might the a an in on of and or according""".split()
+)
+_STOP = _QUESTION_WORDS | frozenset(
+    """to for from by with at as it its this that these those be been being there their they
+    he she his her about into than then so not no yes any all""".split()
+)
+_NAME = re.compile(r"[\w'’-]*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_WORD = re.compile(r"[\w'’-]+")
+
+
+@dataclass
+class Candidate:
+    """A statement or sentence that may bear on the question."""
+
+    article_id: str
+    start: int
+    end: int
+    score: float
+    claimant: str | None = None
+    side: str | None = None
+    claim: str = ""
+    kind: str = "fact"
+    negated: bool = False
+
+
+@dataclass
+class Context:
+    """Everything retrieval found for one question."""
+
+    question: str
+    hits: list[Hit]
+    query_vector: list[float]
+    focus: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def question_names(question: str) -> list[str]:
+    """Return the proper names a question mentions ("Chasiv Yar", "World Cup")."""
+    names = []
+    for match in _NAME.finditer(question):
+        words = match.group().split()
+        while words and words[0].lower() in _QUESTION_WORDS:
+            words = words[1:]
+        name = " ".join(words).strip("'’")
+        name = re.sub(r"['’]s$", "", name)
+        if name and name.lower() not in _STOP:
+            names.append(name)
+    return names
+
+
+def validate_question(question: str) -> str:
+    """Return the question stripped, or raise InvalidQuestion."""
+    text = question.strip()
+    if not text:
+        raise InvalidQuestion("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(
+            f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}"
+        )
+    return text
+
+
+class Answerer:
+    """Answers questions from one open index; built once, used for many questions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: Index,
+        embeddings: Embeddings,
+        model: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        self.index = index
+        self.embeddings = embeddings
+        self.model = model
+
+    def __call__(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """Answer one question."""
+        question = validate_question(question)
+        context = self.retrieve(question, k=k, filters=filters)
+        embedded = compose(context, self.index, self.embeddings)
+        if self.model is None or embedded.status == "not_found":
+            return embedded
+        from bot.llm import answer_with_model
+
+        return answer_with_model(self.model, context, self.index, embedded, self.settings)
+
+    def retrieve(
+        self, question: str, *, k: int | None = None, filters: Filters | None = None
+    ) -> Context:
+        """Retrieve the chunks a question draws on."""
+        from bot.retrieval import expand_query
+
+        k = k or self.settings.top_k
+        vector = self.embeddings.embed_query(expand_query(question, self.index))
+        hits = search(self.index, self.embeddings, question, k, filters, query_vector=vector)
+        context = Context(question=question, hits=hits, query_vector=vector)
+        for name in question_names(question):
+            if _present(self.index, name):
+                context.focus.append(name)
+            else:
+                context.missing.append(name)
+        return context
+
+
+def _present(index: Index, name: str) -> bool:
+    """Say whether a name (or a near spelling, or an alias) occurs anywhere in the index."""
+    words = _WORD.findall(name)
+    if not words:
+        return True
+    stem = words[-1][: max(4, len(words[-1]) - 2)]
+    if index.catalog.document_frequency(" ".join(words[:-1] + [stem]), prefix=True) > 0:
+        return True
+    return any(alias == name.lower() for alias, _ in index.catalog.facts("alias"))
+
+
+def build_answerer(
+    settings: Settings,
+    *,
+    index: Index | None = None,
+    embeddings: Embeddings | None = None,
+    model: Any | None = None,
+) -> Answerer:
+    """Open what answering needs: the index, the embeddings, and the model if one is set."""
+    from bot.embeddings import default_embeddings
+    from bot.store import open_store
+
+    if model is None and settings.llm:
+        from bot.llm import load_model
+
+        model = load_model(settings)
+    return Answerer(
+        settings,
+        index if index is not None else open_store(settings),
+        embeddings if embeddings is not None else default_embeddings(),
+        model,
+    )
+
+
+def build_chain(
+    settings: Settings,
+    model: Any | None = None,
+    retriever: Any | None = None,
+    *,
+    answerer: Answerer | None = None,
+) -> Runnable[str, Answer]:
+    """Return a LangChain runnable from a question to an Answer."""
+    if answerer is None:
+        index = getattr(retriever, "index", None)
+        embeddings = getattr(retriever, "embeddings", None)
+        answerer = build_answerer(settings, index=index, embeddings=embeddings, model=model)
+    bound = answerer
+    return RunnableLambda(lambda question: bound(question)).with_config(run_name="newsbot")
+
+
+def answer(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
+    """Answer one question with a freshly opened index (convenient, not for hot paths)."""
+    settings = settings or Settings()
+    k = kwargs.pop("k", None)
+    filters = kwargs.pop("filters", None)
+    return build_answerer(settings, **kwargs)(question, k=k, filters=filters)
+
+
+# --- the embedded answerer --------------------------------------------------------------------
+
+
+def _side_key(side: str) -> str:
+    return re.sub(r"[^a-z]", "", side.lower())
+
+
+def merge_sides(sides: Sequence[str]) -> dict[str, str]:
+    """Map each side name to a canonical one, joining demonyms with their place ("-ian" forms).
+
+    Two names are one side when one, less its last letter, begins the other ("Ukraine" /
+    "Ukrainian", "Israel" / "Israeli"), or when a name's first word is such a side ("Israeli
+    military" with "Israel"). The shortest spelling names the merged side.
+    """
+    names = sorted(set(sides), key=len)
+    canon: dict[str, str] = {}
+    roots: list[str] = []
+
+    def matches(root: str, word: str) -> bool:
+        a, b = _side_key(root), _side_key(word)
+        if len(a) < 4 or len(b) < 4:
+            return a == b
+        short, long = (a, b) if len(a) <= len(b) else (b, a)
+        return long.startswith(short[:-1]) and len(short) >= 4
+
+    for name in names:
+        first = name.split()[0] if name.split() else name
+        target = next((r for r in roots if matches(r, name) or matches(r, first)), None)
+        if target is None:
+            roots.append(name)
+            target = name
+        canon[name] = target
+    return canon
+
+
+def _affiliations(index: Index) -> dict[str, str]:
+    return {key: value for key, value in index.catalog.facts("affiliation")}
+
+
+def _resolve_side(statement: dict[str, Any], affiliations: dict[str, str]) -> str:
+    if statement.get("side"):
+        return str(statement["side"])
+    for name in (statement.get("owner"), statement.get("claimant")):
+        if name:
+            key = name.split()[-1].lower().rstrip("'’s")
+            if key in affiliations:
+                return affiliations[key]
+    return str(statement.get("claimant") or "Unattributed")
+
+
+def _mentions(text: str, names: list[str]) -> bool:
+    lowered = text.lower()
+    return any(re.search(rf"\b{re.escape(n.lower())}", lowered) for n in names)
+
+
+def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
+    """Build the embedded answer: attributed claims per side, or facts, or not found."""
+    import numpy as np
+
+    question = context.question
+    best_dense = max((h.dense for h in context.hits), default=0.0)
+    if not context.hits or context.missing or best_dense < NOT_FOUND_SIMILARITY:
+        return _not_found(context)
+
+    qvec = np.asarray(context.query_vector, dtype=np.float32)
+    article_ids = list(dict.fromkeys(h.article_id for h in context.hits))
+    texts = {a: index.catalog.article_text(a) for a in article_ids}
+    focus = context.focus + [
+        alias for alias, name in index.catalog.facts("alias") if _mentions(name, context.focus)
+    ]
+    affiliations = _affiliations(index)
+
+    candidates: list[Candidate] = []
+    found = index.catalog.statements(article_ids)
+    for article_id, statements in found.items():
+        with_vec = [s for s in statements if s.get("vec")]
+        if not with_vec:
+            continue
+        sims = unpack_vectors([s["vec"] for s in with_vec]) @ qvec
+        for statement, sim in zip(with_vec, sims, strict=True):
+            text = texts[article_id][statement["start"] : statement["end"]]
+            score = float(sim) + (FOCUS_BONUS if focus and _mentions(text, focus) else 0.0)
+            candidates.append(
+                Candidate(
+                    article_id=article_id,
+                    start=statement["start"],
+                    end=statement["end"],
+                    score=score,
+                    claimant=statement["claimant"],
+                    side=_resolve_side(statement, affiliations),
+                    claim=statement["claim"],
+                    kind=statement["kind"],
+                    negated=bool(statement.get("negated")),
+                )
+            )
+    facts = _fact_candidates(context, index, texts, embeddings, focus, qvec, candidates)
+
+    claims = [c for c in candidates if c.kind == "claim"]
+    best = max((c.score for c in claims), default=0.0)
+    relevant = [c for c in claims if c.score >= max(CLAIM_FLOOR, best - CLAIM_MARGIN)]
+    if focus:
+        relevant = [c for c in relevant if _mentions(texts[c.article_id], focus)]
+    wanted = _requested_source(question)
+    canon = merge_sides([c.side or "" for c in relevant])
+    for c in relevant:
+        c.side = canon.get(c.side or "", c.side)
+    if wanted:
+        relevant = [
+            c for c in relevant if _side_key(wanted) in _side_key(f"{c.side} {c.claimant}")
+        ] or relevant
+    sides = list(dict.fromkeys(c.side for c in sorted(relevant, key=lambda c: -c.score)))
+    best_fact = facts[0] if facts else None
+    settled = best_fact is not None and best_fact.score >= best - FACT_MARGIN
+    if len(sides) >= 2 and not settled and not wanted:
+        return _contested(context, index, texts, relevant, candidates, sides)
+    return _answered(context, index, texts, relevant, facts, candidates)
+
+
+def _requested_source(question: str) -> str | None:
+    match = re.search(r"according to ([\w'’ -]+?)\s*\??$", question, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def _fact_candidates(
+    context: Context,
+    index: Index,
+    texts: dict[str, str],
+    embeddings: Embeddings,
+    focus: list[str],
+    qvec: Any,
+    statements: list[Candidate],
+) -> list[Candidate]:
+    """Score the sentences of the best chunks that no one is quoted as saying."""
+    import numpy as np
+
+    attributed = {(c.article_id, c.start) for c in statements} | {
+        (c.article_id, c.end) for c in statements
+    }
+    spans = index.catalog.chunk_spans(h.chunk_id for h in context.hits[:4])
+    pool: list[tuple[str, int, int]] = []
+    for article_id, _, start, end in spans.values():
+        text = texts[article_id]
+        for s, e in split_sentences(text[start:end]):
+            s0, e0 = start + s, start + e
+            sentence = text[s0:e0]
+            if len(sentence.split()) < 6 or sentence.rstrip().endswith("?"):
+                continue
+            if (article_id, s0) in attributed or (article_id, e0) in attributed:
+                continue
+            if any(c.article_id == article_id and c.start <= s0 < c.end for c in statements):
+                continue
+            pool.append((article_id, s0, e0))
+    pool = list(dict.fromkeys(pool))
+    if not pool:
+        return []
+    vectors = np.asarray(
+        embeddings.embed_documents([texts[a][s:e] for a, s, e in pool]), dtype=np.float32
+    )
+    sims = vectors @ qvec
+    facts = []
+    for (article_id, s, e), sim in zip(pool, sims, strict=True):
+        sentence = texts[article_id][s:e]
+        score = float(sim) + (FOCUS_BONUS if focus and _mentions(sentence, focus) else 0.0)
+        facts.append(Candidate(article_id=article_id, start=s, end=e, score=score))
+    facts.sort(key=lambda c: -c.score)
+    return facts
+
+
+class _Citations:
+    """Numbers sources in order of first citation."""
+
+    def __init__(self, index: Index, texts: dict[str, str], context: Context) -> None:
+        self.index = index
+        self.texts = texts
+        self.context = context
+        self.sources: list[Source] = []
+        self.ids: dict[str, int] = {}
+
+    def cite(self, candidate: Candidate) -> Evidence:
+        article_id = candidate.article_id
+        if article_id not in self.ids:
+            record = self.index.catalog.article(article_id)
+            assert record is not None
+            chunk_id = next(
+                (h.chunk_id for h in self.context.hits if h.article_id == article_id), None
+            )
+            number = len(self.sources) + 1
+            self.ids[article_id] = number
+            self.sources.append(
+                Source(
+                    id=number,
+                    title=record.title,
+                    outlet=record.outlet,
+                    published=record.published,
+                    url=record.url,
+                    path=record.path,
+                    chunk_id=chunk_id,
+                    snippet=_shorten(self.texts[article_id][candidate.start : candidate.end], 240),
+                )
+            )
+        quote = self.texts[article_id][candidate.start : candidate.end].strip()
+        return Evidence(source=self.ids[article_id], quote=quote)
+
+    def published(self, candidate: Candidate) -> str | None:
+        record = self.index.catalog.article(candidate.article_id)
+        return record.published if record else None
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _claim_key(text: str) -> str:
+    return " ".join(w for w in re.findall(r"\w+", text.lower()) if w not in _STOP)
+
+
+def _group_claims(
+    cited: _Citations, candidates: list[Candidate], side: str
+) -> list[Claim]:
+    """Turn one side's candidates into claims, merging the same claim reported twice."""
+    claims: list[Claim] = []
+    keys: list[set[str]] = []
+    for candidate in sorted(candidates, key=lambda c: -c.score):
+        evidence = cited.cite(candidate)
+        words = set(_claim_key(candidate.claim).split())
+        match = next(
+            (
+                i
+                for i, k in enumerate(keys)
+                if words and k and len(words & k) / min(len(words), len(k)) >= 0.6
+            ),
+            None,
+        )
+        if match is not None:
+            if all(e.source != evidence.source for e in claims[match].evidence):
+                claims[match].evidence.append(evidence)
+            continue
+        if len(claims) >= MAX_CLAIMS_PER_SIDE:
+            continue
+        keys.append(words)
+        claims.append(
+            Claim(
+                side=side,
+                claimant=candidate.claimant or side,
+                claim=candidate.claim,
+                evidence=[evidence],
+                published=cited.published(candidate),
+            )
+        )
+    return sorted(claims, key=lambda c: (c.published or "", -len(c.evidence)))
+
+
+def _verification(cited: _Citations, candidates: list[Candidate], focus_ids: set[str]) -> list[Claim]:
+    notes = []
+    for c in candidates:
+        if c.kind == "verification" and c.article_id in focus_ids and c.score >= CLAIM_FLOOR:
+            notes.append(
+                Claim(
+                    side="Verification",
+                    claimant=c.claimant or "",
+                    claim=c.claim,
+                    evidence=[cited.cite(c)],
+                    published=cited.published(c),
+                )
+            )
+    notes.sort(key=lambda n: -len(n.evidence[0].quote))
+    return notes[:2]
+
+
+def _retrieved(index: Index, context: Context) -> list[dict[str, Any]]:
+    rows = []
+    for hit in context.hits:
+        record = index.catalog.article(hit.article_id)
+        if record:
+            rows.append({"chunk_id": hit.chunk_id, "path": record.path, "score": hit.fused})
+    return rows
+
+
+def _contested(
+    context: Context,
+    index: Index,
+    texts: dict[str, str],
+    relevant: list[Candidate],
+    candidates: list[Candidate],
+    sides: list[str],
+) -> Answer:
+    cited = _Citations(index, texts, context)
+    claims: list[Claim] = []
+    for side in sides:
+        claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side))
+    used = {c.article_id for c in relevant}
+    verification = _verification(cited, candidates, used)
+    heads = []
+    for side in sides[:3]:
+        first = next(c for c in claims if c.side == side)
+        heads.append(f"{side}: {_shorten(first.claim, 110)}")
+    summary = "Contested. " + "; ".join(heads) + "."
+    notes = _timeline_notes(claims)
+    return Answer(
+        question=context.question,
+        status="contested",
+        summary=summary,
+        claims=claims,
+        verification=verification,
+        notes=notes,
+        sources=cited.sources,
+        retrieved=_retrieved(index, context),
+    )
+
+
+def _timeline_notes(claims: list[Claim]) -> list[str]:
+    """Say when a side spoke again later, so a reader weighs the newest statement."""
+    notes = []
+    by_side: dict[str, list[Claim]] = {}
+    for claim in claims:
+        by_side.setdefault(claim.side, []).append(claim)
+    for side, items in by_side.items():
+        dated = sorted({c.published for c in items if c.published and c.published[:1].isdigit()})
+        if len(dated) >= 2:
+            notes.append(
+                f"{side} spoke on {dated[0]} and again on {dated[-1]}; its latest statement "
+                "is listed last."
+            )
+    return notes
+
+
+def _answered(
+    context: Context,
+    index: Index,
+    texts: dict[str, str],
+    relevant: list[Candidate],
+    facts: list[Candidate],
+    candidates: list[Candidate],
+) -> Answer:
+    cited = _Citations(index, texts, context)
+    top_claim = max((c.score for c in relevant), default=0.0)
+    chosen_facts = [f for f in facts[:3] if f.score >= max(CLAIM_FLOOR, top_claim - CLAIM_MARGIN)]
+    if not chosen_facts and facts and not relevant:
+        chosen_facts = facts[:1]
+    claims: list[Claim] = []
+    for fact in chosen_facts[:2]:
+        record = index.catalog.article(fact.article_id)
+        outlet = (record.outlet if record else None) or "The article"
+        claims.append(
+            Claim(
+                side="Reported",
+                claimant=outlet,
+                claim=texts[fact.article_id][fact.start : fact.end].strip(),
+                evidence=[cited.cite(fact)],
+                published=cited.published(fact),
+            )
+        )
+    sides = list(dict.fromkeys(c.side for c in sorted(relevant, key=lambda c: -c.score)))
+    for side in sides[:2]:
+        claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side or ""))
+    if not claims:
+        return _not_found(context)
+    lead = claims[0]
+    quote = lead.evidence[0].quote
+    if lead.side == "Reported":
+        summary = f"{lead.claimant} reports: \"{_shorten(quote, 300)}\""
+    else:
+        summary = f"{lead.claimant} says: \"{_shorten(quote, 300)}\""
+    return Answer(
+        question=context.question,
+        status="answered",
+        summary=summary,
+        claims=claims,
+        verification=_verification(cited, candidates, {c.article_id for c in relevant}),
+        sources=cited.sources,
+        retrieved=_retrieved(index, context),
+    )
+
+
+def _not_found(context: Context) -> Answer:
+    if context.missing:
+        reason = "nothing in the indexed articles mentions " + ", ".join(context.missing)
+    else:
+        reason = "nothing in the indexed articles answers this"
+    return Answer(
+        question=context.question,
+        status="not_found",
+        summary=f"Not found: {reason}.",
+        claims=[],
+        sources=[],
+    )
+
+
+AnswerFn = Callable[..., Answer]
