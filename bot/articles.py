@@ -1,7 +1,7 @@
 """Load news articles from files (text, markdown, HTML, JSON) into `Article` records.
 
 Metadata comes from front matter, HTML meta tags or JSON fields, and for raw wire text from
-datelines such as ``MOSCOW, Dec 2 (Reuters) -``, ``SOURCE:`` lines and bylines.
+datelines such as ``CITY, Dec 2 (Wire) -``, ``SOURCE:`` lines and bylines.
 """
 
 from __future__ import annotations
@@ -114,9 +114,14 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[LoadFailure]
     seen: set[Path] = set()
     for raw in paths:
         given = Path(raw)
-        if given.is_dir():
+        try:
+            is_dir, exists = given.is_dir(), given.exists()
+        except OSError as exc:  # e.g. inside a folder we may not enter
+            failures.append(LoadFailure(str(given.absolute()), _os_reason(exc)))
+            continue
+        if is_dir:
             candidates = sorted(_walk(given, failures))
-        elif given.exists():
+        elif exists:
             candidates = [given]
         else:
             reason = "broken symbolic link" if given.is_symlink() else "no such file or folder"
@@ -153,7 +158,11 @@ def _walk(folder: Path, failures: list[LoadFailure]) -> Iterator[Path]:
             if entry.name.startswith("."):
                 continue
             child = Path(entry.path)
-            if child.is_dir():
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False  # _unusable() reports it
+            if is_dir:
                 stack.append(child)
             else:
                 yield child
@@ -166,10 +175,13 @@ def _real(path: Path) -> Path:
 
 def _unusable(path: Path) -> str | None:
     """Say why a discovered path cannot be loaded, or None when it can be tried."""
-    if not path.exists():
-        return "broken symbolic link"
-    if not path.is_file():
-        return "not a regular file"
+    try:
+        if not path.exists():
+            return "broken symbolic link"
+        if not path.is_file():
+            return "not a regular file"
+    except OSError as exc:
+        return _os_reason(exc)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         return _unsupported(path)
     return None
@@ -391,7 +403,7 @@ _DATELINE = re.compile(
     r"(?:,\s*(?P<date>" + _MONTH + r"\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>\d{4}))?))?"
     r"\s*\((?P<outlet>[A-Z][^()\n]{0,40}?)\)\s*[-–—]\s*"
 )
-# "GAZA – About 500 ...": a place in capitals and a dash, without an outlet.
+# "TOWN – About 500 ...": a place in capitals and a dash, without an outlet.
 _PLAIN_DATELINE = re.compile(r"^[A-Z][A-Z.'’]+(?:[ ,]+[A-Za-z.'’]+){0,4}?\s*[-–—]\s+")
 _SOURCE_LINE = re.compile(r"^(?i:source)\s*:\s*(?P<name>.{2,80}?)\s*$")
 _AGENCIES = re.compile(r"\s*(?:&|\+|,|\band\b)\s*(?i:agencies)\.?$")
@@ -497,7 +509,7 @@ def _first_sentence(line: str) -> str:
     for match in _SENTENCE_END.finditer(line):
         before = line[: match.start()].split()
         word = before[-1].rstrip(".!?").strip("\"'“‘(") if before else ""
-        # "Mr. Putin", "U.S. envoy", "Dec. 2": a full stop that does not end the sentence.
+        # "Mr. Smith", "U.N. envoy", "Dec. 2": a full stop that does not end the sentence.
         if word.lower() in _ABBREVIATIONS or re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", word):
             continue
         return line[: match.end()].strip()
@@ -513,7 +525,7 @@ def _shorten(sentence: str) -> str:
     if cut < _TITLE_CHARS // 2:  # one enormous word: cut inside it
         return sentence[:_TITLE_CHARS] + "…"
     words = sentence[:cut].split(" ")
-    # "… in eastern Ukraine…" reads better than "… in eastern Ukraine as an…".
+    # "… in the east…" reads better than "… in the east as an…".
     while len(words) > 1 and words[-1].lower() in _DANGLING:
         words.pop()
     return " ".join(words).rstrip(" ,;:—–-") + "…"
@@ -846,7 +858,7 @@ def _record_field(
     """Return the first usable value among keys, as one line of text."""
     for key in keys:
         value = fields.get(key)
-        if isinstance(value, dict):  # {"source": {"id": null, "name": "Reuters"}}
+        if isinstance(value, dict):  # {"source": {"id": null, "name": "Example Wire"}}
             value = value.get("name")
         elif isinstance(value, list):  # several authors
             value = ", ".join(s for s in map(_scalar, value) if s and s.strip())

@@ -258,6 +258,19 @@ def sources(ctx: click.Context, index: str | None, as_json: bool) -> None:
     click.echo(f"{len(records)} articles, {sum(r.chunks for r in records)} chunks")
 
 
+def _register_extensions() -> None:
+    """Add the commands that live with their capability (eval, slack, feedback)."""
+    from bot.evaluation.command import eval_command
+    from bot.slack.command import feedback_command, slack_command
+
+    cli.add_command(eval_command, "eval")
+    cli.add_command(slack_command, "slack")
+    cli.add_command(feedback_command, "feedback")
+
+
+_register_extensions()
+
+
 def main() -> None:
     """Run the command line."""
     cli(obj={})
