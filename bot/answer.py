@@ -59,6 +59,7 @@ class Answer(BaseModel):
     retrieved: list[dict[str, Any]] = Field(default_factory=list)
 
     def model_post_init(self, __context: Any) -> None:
+        """Fill `answer` with the rendered text unless it was given."""
         if not self.answer:
             self.answer = self.to_text()
 
@@ -83,8 +84,8 @@ class Answer(BaseModel):
                 lines.append("")
                 for note in self.verification:
                     lines.append(f"Verification: {_claim_line(note, with_claimant=False)}")
-        for note in self.notes:
-            lines.append(f"Note: {note}")
+        for text in self.notes:
+            lines.append(f"Note: {text}")
         if self.sources:
             lines.append("")
             lines.append("Sources:")

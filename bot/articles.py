@@ -509,7 +509,7 @@ def _first_sentence(line: str) -> str:
     for match in _SENTENCE_END.finditer(line):
         before = line[: match.start()].split()
         word = before[-1].rstrip(".!?").strip("\"'“‘(") if before else ""
-        # "Mr. Smith", "U.N. envoy", "Dec. 2": a full stop that does not end the sentence.
+        # "Mr. Smith", "J.R. Jones", "Dec. 2": a full stop that does not end the sentence.
         if word.lower() in _ABBREVIATIONS or re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", word):
             continue
         return line[: match.end()].strip()

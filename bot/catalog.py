@@ -187,7 +187,8 @@ class Catalog:
         """Return the ids matching the filters, or None when nothing is filtered."""
         if not filters.active:
             return None
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[str | int] = []
         if filters.outlet:
             clauses.append("LOWER(COALESCE(outlet, '')) LIKE ?")
             params.append(f"%{filters.outlet.lower()}%")
@@ -272,7 +273,9 @@ class Catalog:
     def set_path(self, db: sqlite3.Connection, path: str, article_id: str) -> str | None:
         """Map a file to an article; return the article it mapped to before, if different."""
         row = db.execute("SELECT article_id FROM paths WHERE path = ?", (path,)).fetchone()
-        db.execute("INSERT OR REPLACE INTO paths(path, article_id) VALUES (?, ?)", (path, article_id))
+        db.execute(
+            "INSERT OR REPLACE INTO paths(path, article_id) VALUES (?, ?)", (path, article_id)
+        )
         previous = row[0] if row else None
         return previous if previous != article_id else None
 
@@ -282,7 +285,9 @@ class Catalog:
 
     def orphaned(self, db: sqlite3.Connection, article_id: str) -> bool:
         """Say whether no file maps to an article any more."""
-        row = db.execute("SELECT 1 FROM paths WHERE article_id = ? LIMIT 1", (article_id,)).fetchone()
+        row = db.execute(
+            "SELECT 1 FROM paths WHERE article_id = ? LIMIT 1", (article_id,)
+        ).fetchone()
         return row is None
 
     # --- reads for answering --------------------------------------------------------------
@@ -339,8 +344,7 @@ class Catalog:
             return result
         marks = ",".join("?" * len(ids))
         for row in self._rows(
-            f"SELECT article_id, data FROM statements WHERE article_id IN ({marks}) "
-            "ORDER BY rowid",
+            f"SELECT article_id, data FROM statements WHERE article_id IN ({marks}) ORDER BY rowid",
             ids,
         ):
             result[row[0]].append(json.loads(row[1]))
@@ -351,5 +355,7 @@ class Catalog:
         if key is None:
             rows = self._rows("SELECT key, value FROM facts WHERE kind = ?", [kind])
         else:
-            rows = self._rows("SELECT key, value FROM facts WHERE kind = ? AND key = ?", [kind, key])
+            rows = self._rows(
+                "SELECT key, value FROM facts WHERE kind = ? AND key = ?", [kind, key]
+            )
         return [(r[0], r[1]) for r in rows]

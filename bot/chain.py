@@ -25,18 +25,88 @@ logger = logging.getLogger(__name__)
 # Calibrated on evals/dev.yaml with `newsbot eval` (see README, "Evaluation").
 NOT_FOUND_SIMILARITY = 0.30  # best chunk below this: nothing in the index answers
 CLAIM_FLOOR = 0.30  # a statement less similar than this does not bear on the question
-CLAIM_MARGIN = 0.17  # ... nor one this far below the best statement
-FACT_MARGIN = 0.05  # an outlet's own sentence this close to the best claim settles it
+CLAIM_MARGIN = 0.2  # ... nor one this far below the best statement
+FACT_MARGIN = 0.05  # an outlet's own sentence this close to the best claim settles a "what"
 FOCUS_BONUS = 0.12  # a statement naming what the question names
+LEXICAL_WEIGHT = 0.3  # times the share of the question's other words a statement uses
+SIDE_MARGIN = 0.45  # a side whose best statement is this far below the best is not heard
 MAX_CLAIMS_PER_SIDE = 3
 
 _QUESTION_WORDS = frozenset(
-    """who what when where why how which whose whom is are was were do does did has have had
-    can could will would should may might the a an in on of and or according""".split()
+    [
+        "who",
+        "what",
+        "when",
+        "where",
+        "why",
+        "how",
+        "which",
+        "whose",
+        "whom",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "may",
+        "might",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "of",
+        "and",
+        "or",
+        "according",
+    ]
 )
 _STOP = _QUESTION_WORDS | frozenset(
-    """to for from by with at as it its this that these those be been being there their they
-    he she his her about into than then so not no yes any all""".split()
+    [
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "at",
+        "as",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "be",
+        "been",
+        "being",
+        "there",
+        "their",
+        "they",
+        "he",
+        "she",
+        "his",
+        "her",
+        "about",
+        "into",
+        "than",
+        "then",
+        "so",
+        "not",
+        "no",
+        "yes",
+        "any",
+        "all",
+    ]
 )
 _NAME = re.compile(r"[\w'’-]*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _WORD = re.compile(r"[\w'’-]+")
@@ -191,7 +261,11 @@ def build_chain(
         embeddings = getattr(retriever, "embeddings", None)
         answerer = build_answerer(settings, index=index, embeddings=embeddings, model=model)
     bound = answerer
-    return RunnableLambda(lambda question: bound(question)).with_config(run_name="newsbot")
+
+    def run(question: str) -> Answer:
+        return bound(question)
+
+    return RunnableLambda(run).with_config(run_name="newsbot")
 
 
 def answer(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
@@ -242,14 +316,49 @@ def _affiliations(index: Index) -> dict[str, str]:
 
 
 def _resolve_side(statement: dict[str, Any], affiliations: dict[str, str]) -> str:
+    """Return a statement's side, or its speaker's side learned from any article."""
     if statement.get("side"):
         return str(statement["side"])
     for name in (statement.get("owner"), statement.get("claimant")):
-        if name:
-            key = name.split()[-1].lower().rstrip("'’s")
-            if key in affiliations:
-                return affiliations[key]
+        if not name:
+            continue
+        key = name.split()[-1].lower().rstrip("'’s")
+        if key in affiliations:
+            return affiliations[key]
+        # Transliterations differ by a letter or two ("Zelensky" / "Zelenskiy").
+        stem = key[: max(5, len(key) - 2)]
+        for other, side in affiliations.items():
+            if len(key) >= 5 and other.startswith(stem):
+                return side
     return str(statement.get("claimant") or "Unattributed")
+
+
+_DISPUTE = re.compile(
+    r"\b(?:den(?:y|ied|ies|ial)|reject\w*|dismiss\w*|refut\w*|disput\w*|fake\w*|false\w*|"
+    r"lie|lies|untrue|not true|baseless|propaganda|disinformation|fabricat\w*|no (?:direct|"
+    r"evidence))\b",
+    re.IGNORECASE,
+)
+_DISPUTABLE_FORM = re.compile(
+    r"^\s*(?:who\b|whose\b|which side\b|(?:has|have|had|did|does|do|is|are|was|were|will|"
+    r"can|could)\b)",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+
+
+def _disagree(relevant: list[Candidate], texts: dict[str, str]) -> bool:
+    """Say whether claims of different sides dispute each other or give different numbers."""
+    quotes = {c.side: [] for c in relevant}  # type: dict[str | None, list[str]]
+    for c in relevant:
+        quotes[c.side].append(texts[c.article_id][c.start : c.end])
+    if any(c.negated or _DISPUTE.search(texts[c.article_id][c.start : c.end]) for c in relevant):
+        return True
+    numbers = [
+        {n.replace(",", "") for q in qs for n in _NUMBER.findall(q)} for qs in quotes.values()
+    ]
+    stated = [n for n in numbers if n]
+    return len(stated) >= 2 and any(a.isdisjoint(b) for a in stated for b in stated if a is not b)
 
 
 def _mentions(text: str, names: list[str]) -> bool:
@@ -273,6 +382,7 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
         alias for alias, name in index.catalog.facts("alias") if _mentions(name, context.focus)
     ]
     affiliations = _affiliations(index)
+    terms = _content_stems(question, context.focus)
 
     candidates: list[Candidate] = []
     found = index.catalog.statements(article_ids)
@@ -283,7 +393,7 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
         sims = unpack_vectors([s["vec"] for s in with_vec]) @ qvec
         for statement, sim in zip(with_vec, sims, strict=True):
             text = texts[article_id][statement["start"] : statement["end"]]
-            score = float(sim) + (FOCUS_BONUS if focus and _mentions(text, focus) else 0.0)
+            score = float(sim) + _bonus(text, focus, terms)
             candidates.append(
                 Candidate(
                     article_id=article_id,
@@ -297,27 +407,77 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
                     negated=bool(statement.get("negated")),
                 )
             )
-    facts = _fact_candidates(context, index, texts, embeddings, focus, qvec, candidates)
+    facts = _fact_candidates(context, index, texts, embeddings, focus, terms, qvec, candidates)
 
     claims = [c for c in candidates if c.kind == "claim"]
     best = max((c.score for c in claims), default=0.0)
-    relevant = [c for c in claims if c.score >= max(CLAIM_FLOOR, best - CLAIM_MARGIN)]
+    if logger.isEnabledFor(logging.DEBUG):
+        for c in sorted(candidates + facts[:5], key=lambda c: -c.score)[:25]:
+            snippet = texts[c.article_id][c.start : c.end][:80]
+            logger.debug("%.3f %-9s %-20.20s %r", c.score, c.kind, c.side, snippet)
     if focus:
-        relevant = [c for c in relevant if _mentions(texts[c.article_id], focus)]
-    wanted = _requested_source(question)
-    canon = merge_sides([c.side or "" for c in relevant])
-    for c in relevant:
+        claims = [c for c in claims if _mentions(texts[c.article_id], focus)]
+    canon = merge_sides([c.side or "" for c in claims])
+    for c in claims:
         c.side = canon.get(c.side or "", c.side)
+    relevant = _heard(claims, best)
+    wanted = _requested_source(question)
     if wanted:
         relevant = [
             c for c in relevant if _side_key(wanted) in _side_key(f"{c.side} {c.claimant}")
         ] or relevant
-    sides = list(dict.fromkeys(c.side for c in sorted(relevant, key=lambda c: -c.score)))
-    best_fact = facts[0] if facts else None
-    settled = best_fact is not None and best_fact.score >= best - FACT_MARGIN
-    if len(sides) >= 2 and not settled and not wanted:
-        return _contested(context, index, texts, relevant, candidates, sides)
+    sides = list(dict.fromkeys(c.side or "" for c in sorted(relevant, key=lambda c: -c.score)))
+    # "Who holds X?" and "Has X happened?" are settled only by agreement; "What/why/how"
+    # questions are informational unless the sides that speak to them dispute each other.
+    disputable = bool(_DISPUTABLE_FORM.match(question))
+    settled = bool(facts) and facts[0].score >= best - FACT_MARGIN
+    if (
+        len(sides) >= 2
+        and not wanted
+        and (disputable or (not settled and _disagree(relevant, texts)))
+    ):
+        return _contested(context, index, texts, relevant, candidates, sides, facts)
     return _answered(context, index, texts, relevant, facts, candidates)
+
+
+def _heard(claims: list[Candidate], best: float) -> list[Candidate]:
+    """Keep each side's statements near its best, for every side that speaks to the question.
+
+    Sides are judged one by one so that a side reported in fewer or plainer words than the
+    other is still heard; within a side only its statements close to its best are kept.
+    """
+    side_best: dict[str | None, float] = {}
+    for c in claims:
+        side_best[c.side] = max(side_best.get(c.side, 0.0), c.score)
+    heard = {side for side, top in side_best.items() if top >= max(CLAIM_FLOOR, best - SIDE_MARGIN)}
+    return [
+        c
+        for c in claims
+        if c.side in heard and c.score >= max(CLAIM_FLOOR, side_best[c.side] - CLAIM_MARGIN)
+    ]
+
+
+def _stem(word: str) -> str:
+    return word.lower()[:5]
+
+
+def _content_stems(question: str, focus: list[str]) -> set[str]:
+    """Return the stems of the question's words that are neither names nor function words."""
+    named = {_stem(w) for name in focus for w in _WORD.findall(name)}
+    return {
+        _stem(w)
+        for w in _WORD.findall(question)
+        if w.lower() not in _STOP and len(w) > 2 and _stem(w) not in named
+    }
+
+
+def _bonus(text: str, focus: list[str], terms: set[str]) -> float:
+    """Score what a sentence shares with the question beyond meaning: names and words."""
+    bonus = FOCUS_BONUS if focus and _mentions(text, focus) else 0.0
+    if terms:
+        stems = {_stem(w) for w in _WORD.findall(text)}
+        bonus += LEXICAL_WEIGHT * len(terms & stems) / len(terms)
+    return bonus
 
 
 def _requested_source(question: str) -> str | None:
@@ -331,6 +491,7 @@ def _fact_candidates(
     texts: dict[str, str],
     embeddings: Embeddings,
     focus: list[str],
+    terms: set[str],
     qvec: Any,
     statements: list[Candidate],
 ) -> list[Candidate]:
@@ -364,7 +525,7 @@ def _fact_candidates(
     facts = []
     for (article_id, s, e), sim in zip(pool, sims, strict=True):
         sentence = texts[article_id][s:e]
-        score = float(sim) + (FOCUS_BONUS if focus and _mentions(sentence, focus) else 0.0)
+        score = float(sim) + _bonus(sentence, focus, terms)
         facts.append(Candidate(article_id=article_id, start=s, end=e, score=score))
     facts.sort(key=lambda c: -c.score)
     return facts
@@ -419,9 +580,7 @@ def _claim_key(text: str) -> str:
     return " ".join(w for w in re.findall(r"\w+", text.lower()) if w not in _STOP)
 
 
-def _group_claims(
-    cited: _Citations, candidates: list[Candidate], side: str
-) -> list[Claim]:
+def _group_claims(cited: _Citations, candidates: list[Candidate], side: str) -> list[Claim]:
     """Turn one side's candidates into claims, merging the same claim reported twice."""
     claims: list[Claim] = []
     keys: list[set[str]] = []
@@ -455,7 +614,9 @@ def _group_claims(
     return sorted(claims, key=lambda c: (c.published or "", -len(c.evidence)))
 
 
-def _verification(cited: _Citations, candidates: list[Candidate], focus_ids: set[str]) -> list[Claim]:
+def _verification(
+    cited: _Citations, candidates: list[Candidate], focus_ids: set[str]
+) -> list[Claim]:
     notes = []
     for c in candidates:
         if c.kind == "verification" and c.article_id in focus_ids and c.score >= CLAIM_FLOOR:
@@ -488,11 +649,14 @@ def _contested(
     relevant: list[Candidate],
     candidates: list[Candidate],
     sides: list[str],
+    facts: list[Candidate],
 ) -> Answer:
     cited = _Citations(index, texts, context)
     claims: list[Claim] = []
     for side in sides:
         claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side))
+    best = max(c.score for c in relevant)
+    claims.extend(_reported(cited, index, texts, [f for f in facts[:2] if f.score >= best]))
     used = {c.article_id for c in relevant}
     verification = _verification(cited, candidates, used)
     heads = []
@@ -529,6 +693,26 @@ def _timeline_notes(claims: list[Claim]) -> list[str]:
     return notes
 
 
+def _reported(
+    cited: _Citations, index: Index, texts: dict[str, str], facts: list[Candidate]
+) -> list[Claim]:
+    """Turn sentences in an outlet's own voice into claims on the "Reported" side."""
+    claims = []
+    for fact in facts:
+        record = index.catalog.article(fact.article_id)
+        outlet = (record.outlet if record else None) or "The article"
+        claims.append(
+            Claim(
+                side="Reported",
+                claimant=outlet,
+                claim=texts[fact.article_id][fact.start : fact.end].strip(),
+                evidence=[cited.cite(fact)],
+                published=cited.published(fact),
+            )
+        )
+    return claims
+
+
 def _answered(
     context: Context,
     index: Index,
@@ -542,19 +726,7 @@ def _answered(
     chosen_facts = [f for f in facts[:3] if f.score >= max(CLAIM_FLOOR, top_claim - CLAIM_MARGIN)]
     if not chosen_facts and facts and not relevant:
         chosen_facts = facts[:1]
-    claims: list[Claim] = []
-    for fact in chosen_facts[:2]:
-        record = index.catalog.article(fact.article_id)
-        outlet = (record.outlet if record else None) or "The article"
-        claims.append(
-            Claim(
-                side="Reported",
-                claimant=outlet,
-                claim=texts[fact.article_id][fact.start : fact.end].strip(),
-                evidence=[cited.cite(fact)],
-                published=cited.published(fact),
-            )
-        )
+    claims = _reported(cited, index, texts, chosen_facts[:2])
     sides = list(dict.fromkeys(c.side for c in sorted(relevant, key=lambda c: -c.score)))
     for side in sides[:2]:
         claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side or ""))
@@ -563,9 +735,9 @@ def _answered(
     lead = claims[0]
     quote = lead.evidence[0].quote
     if lead.side == "Reported":
-        summary = f"{lead.claimant} reports: \"{_shorten(quote, 300)}\""
+        summary = f'{lead.claimant} reports: "{_shorten(quote, 300)}"'
     else:
-        summary = f"{lead.claimant} says: \"{_shorten(quote, 300)}\""
+        summary = f'{lead.claimant} says: "{_shorten(quote, 300)}"'
     return Answer(
         question=context.question,
         status="answered",

@@ -20,22 +20,93 @@ from bot.chunking import split_sentences
 logger = logging.getLogger(__name__)
 
 REPORTING_VERBS = frozenset(
-    """say tell claim deny announce insist confirm reject dismiss accuse hail inform state report
-    add warn assert allege blame acknowledge admit argue maintain note write post declare
-    suggest believe estimate counter dispute refute contend stress explain reiterate vow
-    promise predict brand label condemn quote call describe testify concede reply respond
-    recount repeat rebut disclose reveal caution urge verify""".split()
+    [
+        "say",
+        "tell",
+        "claim",
+        "deny",
+        "announce",
+        "insist",
+        "confirm",
+        "reject",
+        "dismiss",
+        "accuse",
+        "hail",
+        "inform",
+        "state",
+        "report",
+        "add",
+        "warn",
+        "assert",
+        "allege",
+        "blame",
+        "acknowledge",
+        "admit",
+        "argue",
+        "maintain",
+        "note",
+        "write",
+        "post",
+        "declare",
+        "suggest",
+        "believe",
+        "estimate",
+        "counter",
+        "dispute",
+        "refute",
+        "contend",
+        "stress",
+        "explain",
+        "reiterate",
+        "vow",
+        "promise",
+        "predict",
+        "brand",
+        "label",
+        "condemn",
+        "quote",
+        "call",
+        "describe",
+        "testify",
+        "concede",
+        "reply",
+        "respond",
+        "recount",
+        "repeat",
+        "rebut",
+        "disclose",
+        "reveal",
+        "caution",
+        "urge",
+        "verify",
+    ]
 )
-DENIAL_VERBS = frozenset("deny reject dismiss refute dispute rebut counter".split())
-PRONOUNS = frozenset("he she they it we i his her their its".split())
+CLAIM_NOUNS = frozenset(
+    [
+        "claim",
+        "assertion",
+        "statement",
+        "announcement",
+        "allegation",
+        "accusation",
+        "report",
+        "insistence",
+        "denial",
+    ]
+)
+DENIAL_VERBS = frozenset(["deny", "reject", "dismiss", "refute", "dispute", "rebut", "counter"])
+PRONOUNS = frozenset(["he", "she", "they", "it", "we", "i", "his", "her", "their", "its"])
 AFFILIATION_LABELS = ("GPE", "NORP")
 GROUP_LABELS = ("ORG",)
-_QUOTE_CHARS = "\"“”"
+_QUOTE_CHARS = '"“”'
 _ALIAS_PATTERNS = [
     re.compile(
         r"\bname (?:of|for) (?P<alias>[A-Z][\w'’-]+) (?:to refer to|for) (?P<name>[A-Z][\w'’-]+)"
     ),
-    re.compile(r"\b(?P<name>[A-Z][\w'’-]+), (?:also |formerly |previously )?known as (?P<alias>[A-Z][\w'’-]+)"),
+    re.compile(
+        r"\b(?P<name>[A-Z][\w'’-]+), (?:also |formerly |previously )?known as "
+        r"(?P<alias>[A-Z][\w'’-]+)"
+    ),
     re.compile(
         r"\b(?P<name>(?:[A-Z][\w'’-]+ ){0,3}[A-Z][\w'’-]+) "
         r"\((?:also called |known as |formerly )?(?P<alias>[A-Z][\w'’-]+)\)"
@@ -131,6 +202,14 @@ class _ArticleContext:
         self.mentions: dict[str, str] = {}  # last name -> fullest mention with role
         self.sides: dict[str, str] = {}  # last name -> side
         self.last_speaker: str | None = None
+        self.speakers: list[tuple[str, str | None]] = []
+
+    def speaker_with(self, noun: str) -> tuple[str, str | None] | None:
+        """Return the latest speaker whose description holds a noun ("the spokesperson")."""
+        for claimant, side in reversed(self.speakers):
+            if side and re.search(rf"\b{re.escape(noun)}\b", claimant.lower()):
+                return claimant, side
+        return None
 
     def learn(self, doc: Any) -> None:
         for ent in doc.ents:
@@ -140,7 +219,11 @@ class _ArticleContext:
             phrase = _mention_phrase(ent)
             if len(phrase) > len(self.mentions.get(key, "")):
                 self.mentions[key] = phrase
-            side = _affiliation(doc, _phrase_tokens(ent))
+            tokens = _phrase_tokens(ent)
+            if ent.root.dep_ == "appos":
+                # "the head of the Wagner group, Yevgeny Prigozhin": the role is the head.
+                tokens = tokens + [t for t in ent.root.head.subtree if t.i < ent.start]
+            side = _affiliation(doc, tokens)
             if side and key not in self.sides:
                 self.sides[key] = side
 
@@ -186,7 +269,11 @@ def _affiliation(doc: Any, tokens: Iterable[Any]) -> str | None:
         if not any(t.i in token_ids for t in ent):
             continue
         if ent.label_ in AFFILIATION_LABELS:
-            priority = 0 if ent[-1].whitespace_ == "" and ent.end < len(doc) and doc[ent.end].dep_ == "case" else 1
+            priority = (
+                0
+                if ent[-1].whitespace_ == "" and ent.end < len(doc) and doc[ent.end].dep_ == "case"
+                else 1
+            )
             ranked.append((priority, ent.start, _clean_name(ent.text)))
         elif ent.label_ in GROUP_LABELS:
             owner = re.search(r"\bof (?:the )?([A-Z][\w'’-]+)$", ent.text)
@@ -238,6 +325,13 @@ def _sentence_statements(doc: Any, context: _ArticleContext) -> list[Statement]:
                 if statement:
                     found.append(statement)
             continue
+        if token.pos_ == "NOUN" and token.lemma_.lower() in CLAIM_NOUNS:
+            speaker = _nominal_speaker(token)
+            if speaker is not None:
+                statement = _statement(doc, context, speaker, token, nominal=True)
+                if statement:
+                    found.append(statement)
+            continue
         if token.pos_ not in ("VERB", "AUX") or token.lemma_.lower() not in REPORTING_VERBS:
             continue
         subject = _subject(token)
@@ -247,6 +341,25 @@ def _sentence_statements(doc: Any, context: _ArticleContext) -> list[Statement]:
         if statement:
             found.append(statement)
     return found
+
+
+def _nominal_speaker(noun: Any) -> Any | None:
+    """Return who makes a claim named by a noun: "claims by X", "X's claim", "Russian claims"."""
+    for child in noun.children:
+        if child.dep_ == "prep" and child.lower_ == "by":
+            objects = [c for c in child.children if c.dep_ == "pobj"]
+            if objects:
+                return objects[0]
+        if (
+            child.dep_ == "poss"
+            and child.lower_ not in PRONOUNS
+            and not any(d.dep_ in ("det", "predet") for d in child.children)
+        ):
+            # "either side's assertions" names no one.
+            return child
+        if child.dep_ == "amod" and child.ent_type_ in AFFILIATION_LABELS:
+            return child
+    return None
 
 
 def _subject(verb: Any) -> Any | None:
@@ -269,7 +382,9 @@ def _claimant_span(subject: Any) -> list[Any]:
     # Drop a relative clause hanging on the subject ("..., who ..."); keep appositives.
     drop: set[int] = set()
     for child in subject.children:
-        if child.dep_ in ("relcl", "acl"):
+        if child.dep_ in ("relcl", "acl") or (
+            child.dep_ == "prep" and child.lower_ not in ("of", "for", "at", "from")
+        ):
             drop.update(t.i for t in child.subtree)
     tokens = [t for t in tokens if t.i not in drop]
     while tokens and tokens[-1].dep_ == "punct":
@@ -285,9 +400,15 @@ def _text(tokens: list[Any]) -> str:
 
 
 def _statement(
-    doc: Any, context: _ArticleContext, subject: Any, verb: Any, *, according: bool = False
+    doc: Any,
+    context: _ArticleContext,
+    subject: Any,
+    verb: Any,
+    *,
+    according: bool = False,
+    nominal: bool = False,
 ) -> Statement | None:
-    tokens = _claimant_span(subject)
+    tokens = [subject] if nominal and subject.dep_ == "amod" else _claimant_span(subject)
     claimant = _clean_name(_text(tokens))
     if not claimant or not any(c.isalpha() for c in claimant):
         return None
@@ -316,8 +437,22 @@ def _statement(
                 side = context.side_of(owner_name)
         if head.ent_type_ == "PERSON":
             context.last_speaker = head.text
-    start, end = _evidence_bounds(doc, verb, tokens, according)
-    claim = _claim_text(doc, verb, tokens, according)
+        if side is None and len(tokens) <= 2 and head.pos_ == "NOUN":
+            earlier = context.speaker_with(head.lower_)
+            if earlier:
+                claimant, side = earlier
+    context.speakers.append((claimant, side))
+    if nominal:
+        # The claim's content often hangs off the sentence, not the noun: run to the end.
+        start, end = verb.left_edge.i, len(doc)
+        if end - start < 6:
+            start, end = 0, len(doc)
+        claim = (
+            _claim_text(doc, verb, tokens, True) if end - start == len(doc) else doc[start:end].text
+        )
+    else:
+        start, end = _evidence_bounds(doc, verb, tokens, according)
+        claim = _claim_text(doc, verb, tokens, according)
     negated = verb.lemma_.lower() in DENIAL_VERBS or any(
         c.dep_ == "neg" for t in doc if t.head == verb for c in [t]
     )
@@ -330,6 +465,7 @@ def _statement(
         "claimant": claimant,
         "side": side,
         "verb": "according to" if according else verb.lemma_.lower(),
+        "nominal": nominal,
         "claim": claim,
         "owner": owner_name,
         "negated": bool(negated),

@@ -71,7 +71,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--prune", is_flag=True, help="Remove articles whose files are gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, prune: bool, as_json: bool) -> None:
+def ingest(
+    ctx: click.Context, paths: tuple[str, ...], index: str | None, prune: bool, as_json: bool
+) -> None:
     """Load files or folders of articles into the index (unchanged ones are skipped)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -101,7 +103,11 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, prune:
                     bar.update(task, completed=done - 1, total=total, description=name)
 
                 report = run_ingest(
-                    paths, store, default_embeddings(), analyse=analyse, prune=prune,
+                    paths,
+                    store,
+                    default_embeddings(),
+                    analyse=analyse,
+                    prune=prune,
                     progress=progress,
                 )
         finally:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _FOLLOW_UP = re.compile(
-    r"^\s*(?:and|what about|how about|also|and what about|same for|what of)\b\s*(?P<rest>.*?)\s*\??\s*$",
+    r"^\s*(?:and what about|and|what about|how about|also|same for|what of)\b"
+    r"\s*(?P<rest>.*?)\s*\??\s*$",
     re.IGNORECASE,
 )
 _SUBJECT_NAME = re.compile(r"(?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+)*")

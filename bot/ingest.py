@@ -73,7 +73,9 @@ def recover(index: Index) -> list[str]:
     return unfinished
 
 
-def _no_analysis(articles: list[Article]) -> list[tuple[list[dict[str, Any]], list[tuple[str, str, str]]]]:
+def _no_analysis(
+    articles: list[Article],
+) -> list[tuple[list[dict[str, Any]], list[tuple[str, str, str]]]]:
     return [([], []) for _ in articles]
 
 
@@ -166,14 +168,12 @@ def _flush(
         return
     analyses = analyse([p.article for p in batch])
     chunks = [(p.article, c) for p in batch for c in p.chunks]
-    statements = [
-        (p.article, s) for p, (found, _) in zip(batch, analyses, strict=True) for s in found
-    ]
+    said = [(p.article, s) for p, (found, _) in zip(batch, analyses, strict=True) for s in found]
     # Statements are embedded with the chunks, in one pass, so questions can rank them.
-    texts = [c.text for _, c in chunks] + [a.text[s["start"] : s["end"]] for a, s in statements]
+    texts = [c.text for _, c in chunks] + [a.text[s["start"] : s["end"]] for a, s in said]
     every = embeddings.embed_documents(texts)
     vectors = every[: len(chunks)]
-    for (_, statement), vector in zip(statements, every[len(chunks) :], strict=True):
+    for (_, statement), vector in zip(said, every[len(chunks) :], strict=True):
         statement["vec"] = pack_vector(vector)
     index.catalog.mark_pending(p.article.id for p in batch)
     index.add_vectors(
@@ -193,9 +193,7 @@ def _flush(
             if pending.replaces and index.catalog.orphaned(db, pending.replaces):
                 retired.append(pending.replaces)
             (report.updated if pending.replaces else report.added).append(key)
-        db.executemany(
-            "DELETE FROM pending WHERE article_id = ?", [(p.article.id,) for p in batch]
-        )
+        db.executemany("DELETE FROM pending WHERE article_id = ?", [(p.article.id,) for p in batch])
     report.chunks_embedded += len(chunks)
     for old in retired:
         _retire(index, old)

@@ -31,8 +31,8 @@ def rich_answer(answer: Answer) -> Panel:
         parts.append(
             Text.from_markup(f"[dim]Verification:[/] “{escape(quote)}” [magenta]{cite(note)}[/]")
         )
-    for note in answer.notes:
-        parts.append(Text.from_markup(f"[dim]Note:[/] {escape(note)}"))
+    for text in answer.notes:
+        parts.append(Text.from_markup(f"[dim]Note:[/] {escape(text)}"))
     if answer.sources:
         parts.append(Text(""))
         parts.append(Text("Sources", style="bold"))

@@ -96,11 +96,15 @@ def _client(settings: Settings, index_dir: Path, create: bool) -> tuple[Any, str
             )
             client.heartbeat()
         except Exception as exc:  # the client raises many kinds; all mean "unreachable"
-            raise StoreUnavailable(target, f"Chroma server unreachable ({type(exc).__name__})") from exc
+            raise StoreUnavailable(
+                target, f"Chroma server unreachable ({type(exc).__name__})"
+            ) from exc
         return client, target
     target = str(index_dir)
     try:
-        return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings), target
+        return chromadb.PersistentClient(
+            path=str(index_dir / "chroma"), settings=chroma_settings
+        ), target
     except Exception as exc:
         raise StoreUnavailable(target, str(exc) or type(exc).__name__) from exc
 
