@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -240,11 +241,10 @@ def build_answerer(
         from bot.llm import load_model
 
         model = load_model(settings)
+    if embeddings is None:
+        embeddings = default_embeddings(Path(settings.index_dir).expanduser().resolve())
     return Answerer(
-        settings,
-        index if index is not None else open_store(settings),
-        embeddings if embeddings is not None else default_embeddings(),
-        model,
+        settings, index if index is not None else open_store(settings), embeddings, model
     )
 
 

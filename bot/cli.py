@@ -102,14 +102,15 @@ def ingest(
                 def progress(name: str, done: int, total: int) -> None:
                     bar.update(task, completed=done - 1, total=total, description=name)
 
+                embeddings = default_embeddings()
                 report = run_ingest(
-                    paths,
-                    store,
-                    default_embeddings(),
-                    analyse=analyse,
-                    prune=prune,
-                    progress=progress,
+                    paths, store, embeddings, analyse=analyse, prune=prune, progress=progress
                 )
+                index_dir = Path(settings.index_dir).expanduser().resolve()
+                if report.chunks_embedded or not (index_dir / "onnx" / "model.json").exists():
+                    bar.update(task, description="preparing the fast question encoder")
+                    if not embeddings.prepare_fast_path(index_dir):
+                        click.echo("note: questions will use sentence-transformers", err=True)
         finally:
             store.close()
     if as_json:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
 DIMENSIONS = 384
@@ -37,22 +40,57 @@ def _sentence_transformer() -> Any:
 
 
 class MiniLMEmbeddings(Embeddings):
-    """Normalised MiniLM embeddings; the model loads on first use, not at import."""
+    """Normalised MiniLM embeddings; nothing loads until the first text is embedded.
+
+    With `onnx_dir` (an index folder holding a verified export), texts are embedded with
+    onnxruntime, so a process that only answers questions never imports torch.
+    """
+
+    def __init__(self, onnx_dir: Path | None = None) -> None:
+        self.onnx_dir = onnx_dir
+        self._onnx: Any = None
+        self._onnx_checked = False
+
+    def _fast(self) -> Any:
+        if not self._onnx_checked:
+            self._onnx_checked = True
+            if self.onnx_dir is not None:
+                from bot import onnx_encoder
+
+                self._onnx = onnx_encoder.load(self.onnx_dir, model_path())
+        return self._onnx
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed passages in batches."""
         if not texts:
             return []
+        fast = self._fast()
+        if fast is not None:
+            rows: list[list[float]] = []
+            for start in range(0, len(texts), BATCH_SIZE):
+                rows.extend(fast.encode(texts[start : start + BATCH_SIZE]).tolist())
+            return rows
         return list(_sentence_transformer().embed_documents(texts))
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one question."""
         return self.embed_documents([text])[0]
 
+    def prepare_fast_path(self, index_dir: Path) -> bool:
+        """Export and verify the ONNX model beside an index (once per model); say if usable."""
+        from bot import onnx_encoder
 
-def default_embeddings() -> Embeddings:
-    """Return the embeddings newsbot uses unless a test injects others."""
-    return MiniLMEmbeddings()
+        reference = _sentence_transformer().embed_documents
+        try:
+            return onnx_encoder.export(index_dir, model_path(), reference)
+        except Exception:  # the export is an optimisation: answering works without it
+            logger.warning("could not export the ONNX question encoder", exc_info=True)
+            return False
+
+
+def default_embeddings(index_dir: Path | None = None) -> MiniLMEmbeddings:
+    """Return the embeddings newsbot uses; with an index folder, its ONNX export if verified."""
+    return MiniLMEmbeddings(onnx_dir=index_dir)
 
 
 def pack_vector(vector: list[float]) -> str:
