@@ -420,16 +420,18 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
     canon = merge_sides([c.side or "" for c in claims])
     for c in claims:
         c.side = canon.get(c.side or "", c.side)
-    relevant = _heard(claims, best)
+    # "Who holds X?" and "Has X happened?" are settled only by agreement, so every side that
+    # speaks to them is heard; "what/why/how" questions only hear sides close to the best.
+    disputable = bool(_DISPUTABLE_FORM.match(question))
+    relevant = _heard(claims, best, SIDE_MARGIN if disputable else CLAIM_MARGIN)
     wanted = _requested_source(question)
     if wanted:
         relevant = [
             c for c in relevant if _side_key(wanted) in _side_key(f"{c.side} {c.claimant}")
         ] or relevant
     sides = list(dict.fromkeys(c.side or "" for c in sorted(relevant, key=lambda c: -c.score)))
-    # "Who holds X?" and "Has X happened?" are settled only by agreement; "What/why/how"
-    # questions are informational unless the sides that speak to them dispute each other.
-    disputable = bool(_DISPUTABLE_FORM.match(question))
+    # Informational questions are contested only when the sides heard dispute each other and
+    # no sentence in an outlet's own voice answers as well.
     settled = bool(facts) and facts[0].score >= best - FACT_MARGIN
     if (
         len(sides) >= 2
@@ -440,7 +442,7 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
     return _answered(context, index, texts, relevant, facts, candidates)
 
 
-def _heard(claims: list[Candidate], best: float) -> list[Candidate]:
+def _heard(claims: list[Candidate], best: float, side_margin: float) -> list[Candidate]:
     """Keep each side's statements near its best, for every side that speaks to the question.
 
     Sides are judged one by one so that a side reported in fewer or plainer words than the
@@ -449,7 +451,7 @@ def _heard(claims: list[Candidate], best: float) -> list[Candidate]:
     side_best: dict[str | None, float] = {}
     for c in claims:
         side_best[c.side] = max(side_best.get(c.side, 0.0), c.score)
-    heard = {side for side, top in side_best.items() if top >= max(CLAIM_FLOOR, best - SIDE_MARGIN)}
+    heard = {side for side, top in side_best.items() if top >= max(CLAIM_FLOOR, best - side_margin)}
     return [
         c
         for c in claims

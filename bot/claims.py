@@ -496,15 +496,15 @@ def _evidence_bounds(doc: Any, verb: Any, tokens: list[Any], according: bool) ->
 
 
 def _claim_text(doc: Any, verb: Any, tokens: list[Any], according: bool) -> str:
-    if according:
-        text = doc.text
-    else:
-        content = [c for c in verb.children if c.dep_ in ("ccomp", "dobj", "xcomp", "attr", "oprd")]
-        if content:
-            ids = sorted({t.i for c in content for t in c.subtree})
-            text = doc[ids[0] : ids[-1] + 1].text
-        else:
-            text = doc.text
+    """Return what was said: the reported clause, else the object, else the sentence."""
+    text = doc.text
+    if not according:
+        for deps in (("ccomp",), ("xcomp",), ("dobj", "attr", "oprd")):
+            content = [c for c in verb.children if c.dep_ in deps]
+            if content:
+                ids = sorted({t.i for c in content for t in c.subtree})
+                text = doc[ids[0] : ids[-1] + 1].text
+                break
     text = text.strip().strip(_QUOTE_CHARS + " ,:").strip()
     return text if len(text.split()) >= 3 else doc.text.strip()
 
