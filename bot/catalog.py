@@ -66,6 +66,91 @@ CREATE TABLE IF NOT EXISTS pending (
 """
 
 CATALOG_FILE = "catalog.sqlite3"
+# Function words carry no evidence of topic and would make every chunk a lexical match.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "who",
+        "what",
+        "when",
+        "where",
+        "why",
+        "how",
+        "which",
+        "whose",
+        "whom",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "he",
+        "she",
+        "his",
+        "her",
+        "we",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "not",
+        "no",
+        "than",
+        "then",
+        "so",
+        "if",
+        "about",
+        "into",
+        "over",
+        "after",
+        "before",
+        "there",
+        "here",
+        "also",
+        "just",
+    ]
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -146,6 +231,14 @@ class Catalog:
     def has_article(self, article_id: str) -> bool:
         """Say whether an article is fully indexed."""
         return bool(self._rows("SELECT 1 FROM articles WHERE id = ?", [article_id]))
+
+    def existing(self, article_ids: Iterable[str]) -> set[str]:
+        """Return which of these articles are fully indexed."""
+        ids = list(set(article_ids))
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        return {r[0] for r in self._rows(f"SELECT id FROM articles WHERE id IN ({marks})", ids)}
 
     def article_for_path(self, path: str) -> str | None:
         """Return the id of the article last ingested from a file."""
@@ -296,7 +389,9 @@ class Catalog:
         self, query: str, limit: int, allowed: set[str] | None = None
     ) -> list[tuple[str, str, float]]:
         """Rank chunks by BM25 for the words of a query: (chunk id, article id, score)."""
-        words = sorted({w.lower() for w in _WORD.findall(query) if len(w) > 1})
+        words = sorted(
+            {w.lower() for w in _WORD.findall(query) if len(w) > 1 and w.lower() not in STOPWORDS}
+        )
         if not words:
             return []
         match = " OR ".join('"' + w.replace('"', "") + '"' for w in words)

@@ -30,7 +30,8 @@ CLAIM_MARGIN = 0.2  # ... nor one this far below the best statement
 FACT_MARGIN = 0.05  # an outlet's own sentence this close to the best claim settles a "what"
 FOCUS_BONUS = 0.12  # a statement naming what the question names
 LEXICAL_WEIGHT = 0.3  # times the share of the question's other words a statement uses
-SIDE_MARGIN = 0.45  # a side whose best statement is this far below the best is not heard
+SIDE_FLOOR = 0.45  # a side is heard only through a statement at least this close
+SIDE_MARGIN = 0.6  # a side whose best statement is this far below the best is not heard
 MAX_CLAIMS_PER_SIDE = 3
 
 _QUESTION_WORDS = frozenset(
@@ -126,6 +127,7 @@ class Candidate:
     claim: str = ""
     kind: str = "fact"
     negated: bool = False
+    places: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -317,8 +319,11 @@ def _affiliations(index: Index) -> dict[str, str]:
 
 def _resolve_side(statement: dict[str, Any], affiliations: dict[str, str]) -> str:
     """Return a statement's side, or its speaker's side learned from any article."""
-    if statement.get("side"):
-        return str(statement["side"])
+    side = statement.get("side")
+    claimant = str(statement.get("claimant") or "")
+    # A side that is only the speaker's own name says nothing: look for an affiliation.
+    if side and (side.lower() != claimant.lower() or not statement.get("person")):
+        return str(side)
     for name in (statement.get("owner"), statement.get("claimant")):
         if not name:
             continue
@@ -330,7 +335,7 @@ def _resolve_side(statement: dict[str, Any], affiliations: dict[str, str]) -> st
         for other, side in affiliations.items():
             if len(key) >= 5 and other.startswith(stem):
                 return side
-    return str(statement.get("claimant") or "Unattributed")
+    return str(side or claimant or "Unattributed")
 
 
 _DISPUTE = re.compile(
@@ -405,6 +410,7 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
                     claim=statement["claim"],
                     kind=statement["kind"],
                     negated=bool(statement.get("negated")),
+                    places=list(statement.get("places") or []),
                 )
             )
     facts = _fact_candidates(context, index, texts, embeddings, focus, terms, qvec, candidates)
@@ -416,7 +422,7 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
             snippet = texts[c.article_id][c.start : c.end][:80]
             logger.debug("%.3f %-9s %-20.20s %r", c.score, c.kind, c.side, snippet)
     if focus:
-        claims = [c for c in claims if _mentions(texts[c.article_id], focus)]
+        claims = [c for c in claims if _on_focus(c, texts[c.article_id], focus)]
     canon = merge_sides([c.side or "" for c in claims])
     for c in claims:
         c.side = canon.get(c.side or "", c.side)
@@ -442,6 +448,20 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
     return _answered(context, index, texts, relevant, facts, candidates)
 
 
+def _on_focus(candidate: Candidate, article_text: str, focus: list[str]) -> bool:
+    """Say whether a statement is about what the question names.
+
+    A statement naming the place asked about is; one naming only other places is about them;
+    one naming no place is read in the light of its article.
+    """
+    if candidate.places:
+        return any(
+            _mentions(place, focus) or _mentions(" ".join(focus), [place])
+            for place in candidate.places
+        ) or _mentions(article_text[candidate.start : candidate.end], focus)
+    return _mentions(article_text, focus)
+
+
 def _heard(claims: list[Candidate], best: float, side_margin: float) -> list[Candidate]:
     """Keep each side's statements near its best, for every side that speaks to the question.
 
@@ -451,7 +471,7 @@ def _heard(claims: list[Candidate], best: float, side_margin: float) -> list[Can
     side_best: dict[str | None, float] = {}
     for c in claims:
         side_best[c.side] = max(side_best.get(c.side, 0.0), c.score)
-    heard = {side for side, top in side_best.items() if top >= max(CLAIM_FLOOR, best - side_margin)}
+    heard = {side for side, top in side_best.items() if top >= max(SIDE_FLOOR, best - side_margin)}
     return [
         c
         for c in claims

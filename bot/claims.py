@@ -97,6 +97,7 @@ CLAIM_NOUNS = frozenset(
 DENIAL_VERBS = frozenset(["deny", "reject", "dismiss", "refute", "dispute", "rebut", "counter"])
 PRONOUNS = frozenset(["he", "she", "they", "it", "we", "i", "his", "her", "their", "its"])
 AFFILIATION_LABELS = ("GPE", "NORP")
+PLACE_LABELS = ("GPE", "LOC", "FAC")
 GROUP_LABELS = ("ORG",)
 _QUOTE_CHARS = '"“”'
 _ALIAS_PATTERNS = [
@@ -470,7 +471,27 @@ def _statement(
         "owner": owner_name,
         "negated": bool(negated),
         "kind": kind,
+        "places": _places(doc, start, end, {t.i for t in tokens}),
+        "person": head.ent_type_ == "PERSON" or _key(head.text) in context.mentions,
     }
+
+
+def _key(name: str) -> str:
+    words = name.split()
+    return words[-1].lower().rstrip("'’s") if words else ""
+
+
+def _places(doc: Any, start: int, end: int, claimant: set[int]) -> list[str]:
+    """Return the places a statement's words name, outside the claimant's own description."""
+    return sorted(
+        {
+            ent.text
+            for ent in doc.ents
+            if ent.label_ in PLACE_LABELS
+            and start <= ent.start < end
+            and not any(t.i in claimant for t in ent)
+        }
+    )
 
 
 def _evidence_bounds(doc: Any, verb: Any, tokens: list[Any], according: bool) -> tuple[int, int]:

@@ -170,7 +170,11 @@ def _flush(
     chunks = [(p.article, c) for p in batch for c in p.chunks]
     said = [(p.article, s) for p, (found, _) in zip(batch, analyses, strict=True) for s in found]
     # Statements are embedded with the chunks, in one pass, so questions can rank them.
-    texts = [c.text for _, c in chunks] + [a.text[s["start"] : s["end"]] for a, s in said]
+    # A statement is embedded under its article's title: "the town" then means the town the
+    # article is about.
+    texts = [c.text for _, c in chunks] + [
+        f"{a.title}\n{a.text[s['start'] : s['end']]}" for a, s in said
+    ]
     every = embeddings.embed_documents(texts)
     vectors = every[: len(chunks)]
     for (_, statement), vector in zip(said, every[len(chunks) :], strict=True):

@@ -90,7 +90,7 @@ def search(
     limit = max(CANDIDATES, 3 * k)
     dense = index.dense_search(vector, limit, allowed)
     lexical = index.catalog.lexical_search(query, limit, allowed)
-    known = {a.id for a in index.catalog.articles()} if dense else set()
+    known = index.catalog.existing(h[1] for h in dense)
     # Vectors of an article whose catalog row is not committed yet are not answerable.
     dense = [h for h in dense if h[1] in known]
     dense_score = {cid: score for cid, _, score in dense}
