@@ -285,12 +285,16 @@ def _side_key(side: str) -> str:
     return re.sub(r"[^a-z]", "", side.lower())
 
 
-def merge_sides(sides: Sequence[str]) -> dict[str, str]:
-    """Map each side name to a canonical one, joining demonyms with their place ("-ian" forms).
+# English demonym endings: "Israel" -> "Israeli", "Ukraine" -> "Ukrainian", "Sudan" -> "Sudanese".
+_DEMONYM_ENDINGS = ("n", "an", "ian", "ean", "i", "ese", "ish", "ic", "er", "ite")
 
-    Two names are one side when one, less its last letter, begins the other ("Ukraine" /
-    "Ukrainian", "Israel" / "Israeli"), or when a name's first word is such a side ("Israeli
-    military" with "Israel"). The shortest spelling names the merged side.
+
+def merge_sides(sides: Sequence[str]) -> dict[str, str]:
+    """Map each side name to a canonical one, joining demonyms with their place.
+
+    Two names are one side when one is the other with a demonym ending, after dropping the
+    other's final vowel ("Ukraine" / "Ukrainian", "Israel" / "Israeli"), or when a name's first
+    word is such a side ("Israeli military" with "Israel"). The shortest spelling names the side.
     """
     names = sorted(set(sides), key=len)
     canon: dict[str, str] = {}
@@ -298,10 +302,13 @@ def merge_sides(sides: Sequence[str]) -> dict[str, str]:
 
     def matches(root: str, word: str) -> bool:
         a, b = _side_key(root), _side_key(word)
-        if len(a) < 4 or len(b) < 4:
-            return a == b
-        short, long = (a, b) if len(a) <= len(b) else (b, a)
-        return long.startswith(short[:-1]) and len(short) >= 4
+        if a == b:
+            return True
+        short, long = (a, b) if len(a) < len(b) else (b, a)
+        if len(short) < 4 or len(long) == len(short):
+            return False
+        stems = {short, short[:-1]} if short[-1] in "aeiouy" else {short}
+        return any(long == stem + ending for stem in stems for ending in _DEMONYM_ENDINGS)
 
     for name in names:
         first = name.split()[0] if name.split() else name
@@ -327,7 +334,7 @@ def _resolve_side(statement: dict[str, Any], affiliations: dict[str, str]) -> st
     for name in (statement.get("owner"), statement.get("claimant")):
         if not name:
             continue
-        key = name.split()[-1].lower().rstrip("'’s")
+        key = re.sub(r"['’]s?$", "", name.split()[-1].lower()) if name.split() else ""
         if key in affiliations:
             return affiliations[key]
         # Transliterations differ by a letter or two ("Zelensky" / "Zelenskiy").

@@ -135,6 +135,7 @@ def chunk_article(article: Article) -> list[Chunk]:
     sentences = split_sentences(article.text)
     chunks: list[Chunk] = []
     i = 0
+    overlapping = False
     while i < len(sentences):
         j = i + 1
         while (
@@ -142,6 +143,9 @@ def chunk_article(article: Article) -> list[Chunk]:
             and j - i < MAX_SENTENCES
             and sentences[j][1] - sentences[i][0] <= TARGET_CHARS
         ):
+            j += 1
+        if overlapping and j == i + 1 and j < len(sentences):
+            # The shared sentence alone would repeat the previous chunk: take its neighbour too.
             j += 1
         start, end = sentences[i][0], sentences[j - 1][1]
         position = len(chunks)
@@ -158,5 +162,6 @@ def chunk_article(article: Article) -> list[Chunk]:
         if j >= len(sentences):
             break
         # One sentence of overlap, unless the chunk was a single sentence.
-        i = j - 1 if j - 1 > i else j
+        overlapping = j - 1 > i
+        i = j - 1 if overlapping else j
     return chunks

@@ -216,7 +216,7 @@ class _ArticleContext:
         for ent in doc.ents:
             if ent.label_ != "PERSON":
                 continue
-            key = ent[-1].text.lower().rstrip("'’s")
+            key = _key(ent[-1].text)
             phrase = _mention_phrase(ent)
             if len(phrase) > len(self.mentions.get(key, "")):
                 self.mentions[key] = phrase
@@ -229,12 +229,12 @@ class _ArticleContext:
                 self.sides[key] = side
 
     def full_name(self, name: str) -> str:
-        key = name.split()[-1].lower().rstrip("'’s") if name.split() else ""
+        key = _key(name)
         best = self.mentions.get(key)
         return best if best and len(best) > len(name) else name
 
     def side_of(self, name: str) -> str | None:
-        key = name.split()[-1].lower().rstrip("'’s") if name.split() else ""
+        key = _key(name)
         return self.sides.get(key)
 
     def affiliation_facts(self) -> list[Fact]:
@@ -424,10 +424,14 @@ def _statement(
         claimant = context.full_name(context.last_speaker)
         side = context.side_of(context.last_speaker)
     else:
-        if head.ent_type_ == "PERSON":
+        # A surname the article introduced earlier is that person, however the tagger read it.
+        person = head.ent_type_ == "PERSON" or (
+            head.pos_ == "PROPN" and _key(head.text) in context.mentions
+        )
+        if person:
             claimant = context.full_name(claimant) if len(tokens) <= 3 else claimant
         side = _affiliation(doc, tokens)
-        if side is None and head.ent_type_ == "PERSON":
+        if person and (side is None or side.lower() == head.text.lower()):
             side = context.side_of(head.text)
         if side is None:
             owner = [c for c in head.children if c.dep_ == "poss"]
@@ -436,7 +440,7 @@ def _statement(
                 if owner[0].lower_ in PRONOUNS and context.last_speaker:
                     owner_name = context.last_speaker
                 side = context.side_of(owner_name)
-        if head.ent_type_ == "PERSON":
+        if person:
             context.last_speaker = head.text
         if side is None and len(tokens) <= 2 and head.pos_ == "NOUN":
             earlier = context.speaker_with(head.lower_)
@@ -477,8 +481,9 @@ def _statement(
 
 
 def _key(name: str) -> str:
+    """Return the lookup key of a name: its last word, lower-cased, without a possessive."""
     words = name.split()
-    return words[-1].lower().rstrip("'’s") if words else ""
+    return re.sub(r"['’]s?$", "", words[-1].lower()) if words else ""
 
 
 def _places(doc: Any, start: int, end: int, claimant: set[int]) -> list[str]:

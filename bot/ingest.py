@@ -8,6 +8,7 @@ one transaction. The next ingest deletes the vectors of anything still pending.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,7 @@ def _route(
             with index.catalog.transaction() as db:
                 index.catalog.set_path(db, key, article.id)
             _retire(index, previous)
+        _repoint(index, article.id, key)
         report.skipped.append(key)
         return
     chunks = chunk_article(article)
@@ -216,9 +218,17 @@ def _retire(index: Index, article_id: str | None) -> None:
     index.catalog.clear_pending([article_id])
 
 
+def _file_of(key: str) -> Path:
+    """Return the file a path key names ("file.jsonl#3" is record 3 of file.jsonl)."""
+    match = re.fullmatch(r"(.+)#\d+", key)
+    if match and not Path(key).exists():
+        return Path(match.group(1))
+    return Path(key)
+
+
 def prune_missing(index: Index) -> list[str]:
     """Forget files that no longer exist and remove articles left without a file."""
-    gone = [(p, a) for p, a in index.catalog.all_paths() if not Path(p.split("#")[0]).exists()]
+    gone = [(p, a) for p, a in index.catalog.all_paths() if not _file_of(p).exists()]
     with index.catalog.transaction() as db:
         for path, _ in gone:
             index.catalog.drop_path(db, path)
@@ -228,4 +238,22 @@ def prune_missing(index: Index) -> list[str]:
             _retire(index, article_id)
             if not index.catalog.has_article(article_id):
                 removed.append(article_id)
+            else:
+                _repoint(index, article_id)
     return [p for p, a in gone if a in removed]
+
+
+def _repoint(index: Index, article_id: str, preferred: str | None = None) -> None:
+    """Make an article cite a file that still holds it, if its recorded file is gone."""
+    record = index.catalog.article(article_id)
+    if record is None or _file_of(record.path).exists():
+        return
+    candidates = [preferred] if preferred else []
+    candidates += [p for p, a in index.catalog.all_paths() if a == article_id]
+    for key in candidates:
+        if key and _file_of(key).exists():
+            with index.catalog.transaction() as db:
+                db.execute(
+                    "UPDATE articles SET path = ? WHERE id = ?", (str(_file_of(key)), article_id)
+                )
+            return
