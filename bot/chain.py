@@ -430,6 +430,11 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
             logger.debug("%.3f %-9s %-20.20s %r", c.score, c.kind, c.side, snippet)
     if focus:
         claims = [c for c in claims if _on_focus(c, texts[c.article_id], focus)]
+    # A side named by an acronym the articles spell out ("IDF") takes the full name.
+    expansions = {alias: name for alias, name in index.catalog.facts("alias")}
+    for c in claims:
+        if c.side and c.side.lower() in expansions:
+            c.side = expansions[c.side.lower()]
     canon = merge_sides([c.side or "" for c in claims])
     for c in claims:
         c.side = canon.get(c.side or "", c.side)
@@ -473,17 +478,24 @@ def _heard(claims: list[Candidate], best: float, side_margin: float) -> list[Can
     """Keep each side's statements near its best, for every side that speaks to the question.
 
     Sides are judged one by one so that a side reported in fewer or plainer words than the
-    other is still heard; within a side only its statements close to its best are kept.
+    other is still heard; within a side, its statements close to its best are kept, and so is
+    the best statement each other article reports for it, so every outlet stays reachable.
     """
     side_best: dict[str | None, float] = {}
     for c in claims:
         side_best[c.side] = max(side_best.get(c.side, 0.0), c.score)
     heard = {side for side, top in side_best.items() if top >= max(SIDE_FLOOR, best - side_margin)}
-    return [
-        c
-        for c in claims
-        if c.side in heard and c.score >= max(CLAIM_FLOOR, side_best[c.side] - CLAIM_MARGIN)
-    ]
+    kept: list[Candidate] = []
+    per_article: set[tuple[str | None, str]] = set()
+    for c in sorted(claims, key=lambda c: -c.score):
+        if c.side not in heard:
+            continue
+        near = c.score >= max(CLAIM_FLOOR, side_best[c.side] - CLAIM_MARGIN)
+        first_here = (c.side, c.article_id) not in per_article and c.score >= SIDE_FLOOR
+        if near or first_here:
+            kept.append(c)
+            per_article.add((c.side, c.article_id))
+    return kept
 
 
 def _stem(word: str) -> str:
@@ -613,7 +625,12 @@ def _group_claims(cited: _Citations, candidates: list[Candidate], side: str) -> 
     """Turn one side's candidates into claims, merging the same claim reported twice."""
     claims: list[Claim] = []
     keys: list[set[str]] = []
-    for candidate in sorted(candidates, key=lambda c: -c.score):
+    # Each article's best statement first, so the side's claims come from every outlet.
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    leaders = list({c.article_id: c for c in reversed(ranked)}.values())
+    leaders.sort(key=lambda c: -c.score)
+    ordered = leaders + [c for c in ranked if c not in leaders]
+    for candidate in ordered:
         evidence = cited.cite(candidate)
         words = set(_claim_key(candidate.claim).split())
         match = next(
