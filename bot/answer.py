@@ -123,4 +123,5 @@ def _claim_line(claim: Claim, *, with_claimant: bool = True) -> str:
     quote = claim.evidence[0].quote if claim.evidence else claim.claim
     date = f" ({claim.published})" if claim.published else ""
     head = f"{claim.claimant}{date}: " if with_claimant else ""
-    return f'{head}"{quote}" {cite(claim)}'.rstrip()
+    # Typographic marks around the quote, so straight quotes inside it still read as quotes.
+    return f"{head}“{quote}” {cite(claim)}".rstrip()
