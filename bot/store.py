@@ -124,7 +124,11 @@ def open_store(settings: Settings, *, create: bool = False) -> Index:
         catalog = Catalog(catalog_path)
     except Exception as exc:
         raise StoreUnavailable(str(index_dir), f"catalog unusable: {exc}") from exc
-    client, target = _client(settings, index_dir, create)
+    try:
+        client, target = _client(settings, index_dir, create)
+    except StoreUnavailable:
+        catalog.close()
+        raise
     try:
         # embedding_function=None: vectors always come from our model, never Chroma's default.
         collection = client.get_or_create_collection(
