@@ -555,6 +555,13 @@ def _fact_candidates(
                 continue
             if any(c.article_id == article_id and c.start <= s0 < c.end for c in statements):
                 continue
+            # Only a sentence naming what the question names, or using its words, can answer
+            # it; the rest need not be embedded at all.
+            if (focus or terms) and not (
+                (focus and _mentions(sentence, focus))
+                or terms & {_stem(w) for w in _WORD.findall(sentence)}
+            ):
+                continue
             pool.append((article_id, s0, e0))
     pool = list(dict.fromkeys(pool))
     if not pool:
