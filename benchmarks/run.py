@@ -1,0 +1,158 @@
+"""Run every benchmark, print a table and write benchmarks/results.json.
+
+Each measurement runs in fresh processes (benchmarks/phases.py) so that cold starts are cold and
+peak memory belongs to the phase measured. Figures are medians of several runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "benchmarks" / ".work"
+RESULTS = REPO / "benchmarks" / "results.json"
+PHASES = REPO / "benchmarks" / "phases.py"
+NEWSBOT = [sys.executable, "-m", "bot"]
+COLD_RUNS = 5
+SCALES = [int(s) for s in os.environ.get("BENCH_SCALES", "1000,10000,100000").split(",")]
+INGEST_CHUNKS = int(os.environ.get("BENCH_INGEST_CHUNKS", "600"))
+WARM_ROUNDS = 3
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+
+
+def phase(name: str, *args: Any) -> dict[str, Any]:
+    """Run one phase in its own process and return its result."""
+    out = subprocess.run(
+        [sys.executable, str(PHASES), name, str(WORK), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=REPO,
+        check=False,
+    )
+    if out.returncode != 0:
+        sys.exit(f"phase {name} failed:\n{out.stderr[-3000:]}")
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
+    return dict(json.loads(line[len("RESULT ") :]))
+
+
+def timed(command: list[str]) -> float:
+    """Return the wall time of one process, from start to exit."""
+    started = time.perf_counter()
+    subprocess.run(command, capture_output=True, env=ENV, cwd=REPO, check=True)
+    return time.perf_counter() - started
+
+
+def cold_ask() -> dict[str, Any]:
+    """Time a whole `newsbot ask` process against a plain LangChain RAG process."""
+    seed = WORK / "seed"
+    subprocess.run(
+        [*NEWSBOT, "ingest", "data/articles", "--index", str(seed)],
+        capture_output=True,
+        env=ENV,
+        cwd=REPO,
+        check=True,
+    )
+    phase("baseline_build")
+    ask = [*NEWSBOT, "ask", "Who controls Pokrovsk?", "--index", str(seed)]
+    baseline = [sys.executable, str(PHASES), "baseline_ask", str(WORK)]
+    ours = [timed(ask) for _ in range(COLD_RUNS)]
+    theirs = [timed(baseline) for _ in range(COLD_RUNS)]
+    return {
+        "newsbot_s": statistics.median(ours),
+        "langchain_rag_s": statistics.median(theirs),
+        "speedup": statistics.median(theirs) / statistics.median(ours),
+        "runs": COLD_RUNS,
+    }
+
+
+def main() -> None:
+    """Run the benchmarks and report."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.system()}",
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    print("cold ask ...", flush=True)
+    results["cold_ask"] = cold_ask()
+    print("ingest throughput ...", flush=True)
+    results["ingest"] = phase("ingest", INGEST_CHUNKS)
+    results["scale"] = []
+    for chunks in SCALES:
+        print(f"warm answers at {chunks} chunks ...", flush=True)
+        if not (WORK / f"scale-{chunks}" / "catalog.sqlite3").exists():
+            built = phase("build", chunks)
+        else:
+            built = {"chunks": chunks, "build_s": None, "peak_rss_mb": None}
+        warm = phase("warm", chunks, WARM_ROUNDS)
+        results["scale"].append(
+            {**warm, "build_s": built["build_s"], "build_peak_rss_mb": built["peak_rss_mb"]}
+        )
+    first, last = results["scale"][0], results["scale"][-1]
+    results["growth_p50"] = last["p50_ms"] / first["p50_ms"]
+    results["total_s"] = time.time() - started
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+
+
+def print_table(r: dict[str, Any]) -> None:
+    """Print the results as the README's table."""
+    cold, ing = r["cold_ask"], r["ingest"]
+    rows = [
+        (
+            "cold `newsbot ask` (process start to answer)",
+            f"{cold['newsbot_s']:.2f} s",
+            f"plain LangChain RAG {cold['langchain_rag_s']:.2f} s: {cold['speedup']:.1f}x faster",
+            ">= 4x",
+        ),
+        (
+            "ingest throughput",
+            f"{ing['ingest_chunks_per_s']:.1f} chunks/s",
+            f"bare encoder {ing['bare_chunks_per_s']:.1f} chunks/s: {ing['ratio_to_bare']:.2f}",
+            ">= 0.85",
+        ),
+        (
+            "re-ingest unchanged corpus",
+            f"{ing['reingest_s']:.2f} s",
+            f"first ingest {ing['first_ingest_s']:.1f} s: {ing['reingest_speedup']:.0f}x faster",
+            ">= 20x",
+        ),
+        ("ingest peak memory", f"{ing['peak_rss_mb']:.0f} MB", f"{ing['chunks']} chunks", ""),
+    ]
+    for s in r["scale"]:
+        rows.append(
+            (
+                f"warm answer at {s['chunks']:,} chunks",
+                f"p50 {s['p50_ms']:.0f} ms, p95 {s['p95_ms']:.0f} ms",
+                f"{s['questions']} answers; process peak {s['peak_rss_mb']:.0f} MB",
+                "p50 <= 50 ms, p95 <= 150 ms at 100k",
+            )
+        )
+        if s.get("build_peak_rss_mb"):
+            rows.append(
+                (
+                    f"build of {s['chunks']:,} chunks",
+                    f"{s['build_s']:.0f} s",
+                    f"peak {s['build_peak_rss_mb']:.0f} MB",
+                    "",
+                )
+            )
+    rows.append(("p50 growth, smallest to largest index", f"{r['growth_p50']:.2f}x", "", "< 3x"))
+    print(f"\n{r['machine']}, {r['when']}, total {r['total_s']:.0f} s\n")
+    print("| measure | newsbot | against | target |\n| --- | --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
