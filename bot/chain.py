@@ -35,80 +35,12 @@ SIDE_MARGIN = 0.6  # a side whose best statement is this far below the best is n
 MAX_CLAIMS_PER_SIDE = 3
 
 _QUESTION_WORDS = frozenset(
-    [
-        "who",
-        "what",
-        "when",
-        "where",
-        "why",
-        "how",
-        "which",
-        "whose",
-        "whom",
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "has",
-        "have",
-        "had",
-        "can",
-        "could",
-        "will",
-        "would",
-        "should",
-        "may",
-        "might",
-        "the",
-        "a",
-        "an",
-        "in",
-        "on",
-        "of",
-        "and",
-        "or",
-        "according",
-    ]
+    """who what when where why how which whose whom is are was were do does did has have had
+    can could will would should may might the a an in on of and or according""".split()
 )
 _STOP = _QUESTION_WORDS | frozenset(
-    [
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "at",
-        "as",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "be",
-        "been",
-        "being",
-        "there",
-        "their",
-        "they",
-        "he",
-        "she",
-        "his",
-        "her",
-        "about",
-        "into",
-        "than",
-        "then",
-        "so",
-        "not",
-        "no",
-        "yes",
-        "any",
-        "all",
-    ]
+    """to for from by with at as it its this that these those be been being there their they he
+    she his her about into than then so not no yes any all""".split()
 )
 _NAME = re.compile(r"[\w'’-]*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _WORD = re.compile(r"[\w'’-]+")

@@ -20,79 +20,15 @@ from bot.chunking import split_sentences
 logger = logging.getLogger(__name__)
 
 REPORTING_VERBS = frozenset(
-    [
-        "say",
-        "tell",
-        "claim",
-        "deny",
-        "announce",
-        "insist",
-        "confirm",
-        "reject",
-        "dismiss",
-        "accuse",
-        "hail",
-        "inform",
-        "state",
-        "report",
-        "add",
-        "warn",
-        "assert",
-        "allege",
-        "blame",
-        "acknowledge",
-        "admit",
-        "argue",
-        "maintain",
-        "note",
-        "write",
-        "post",
-        "declare",
-        "suggest",
-        "believe",
-        "estimate",
-        "counter",
-        "dispute",
-        "refute",
-        "contend",
-        "stress",
-        "explain",
-        "reiterate",
-        "vow",
-        "promise",
-        "predict",
-        "brand",
-        "label",
-        "condemn",
-        "quote",
-        "call",
-        "describe",
-        "testify",
-        "concede",
-        "reply",
-        "respond",
-        "recount",
-        "repeat",
-        "rebut",
-        "disclose",
-        "reveal",
-        "caution",
-        "urge",
-        "verify",
-    ]
+    """say tell claim deny announce insist confirm reject dismiss accuse hail inform state
+    report add warn assert allege blame acknowledge admit argue maintain note write post
+    declare suggest believe estimate counter dispute refute contend stress explain reiterate
+    vow promise predict brand label condemn quote call describe testify concede reply
+    respond recount repeat rebut disclose reveal caution urge verify""".split()
 )
 CLAIM_NOUNS = frozenset(
-    [
-        "claim",
-        "assertion",
-        "statement",
-        "announcement",
-        "allegation",
-        "accusation",
-        "report",
-        "insistence",
-        "denial",
-    ]
+    """claim assertion statement announcement allegation accusation report insistence
+    denial""".split()
 )
 DENIAL_VERBS = frozenset(["deny", "reject", "dismiss", "refute", "dispute", "rebut", "counter"])
 PRONOUNS = frozenset(["he", "she", "they", "it", "we", "i", "his", "her", "their", "its"])
