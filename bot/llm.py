@@ -17,7 +17,7 @@ from bot.prompts import render
 from bot.store import Index
 
 if TYPE_CHECKING:
-    from bot.chain import Context
+    from bot.compose import Context
 
 logger = logging.getLogger(__name__)
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "„": '"', "′": "'"})

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.articles import Article, article_id
-from bot.chain import merge_sides
+from bot.compose import merge_sides
 from bot.claims import analyse, analyse_article, learn_aliases
 
 OUTLET = "Harbour Gazette"

@@ -1,0 +1,606 @@
+"""The embedded answerer: the statements that bear on a question, grouped by side, cited.
+
+No model is involved and nothing is invented: every sentence of an answer is a verbatim quote
+from an indexed article, attributed as ingest found it (see `bot.claims`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from bot.answer import Answer, Claim, Evidence, Source
+from bot.chunking import split_sentences
+from bot.embeddings import unpack_vectors
+from bot.retrieval import Hit
+from bot.store import Index
+
+logger = logging.getLogger(__name__)
+
+# Calibrated on evals/dev.yaml with `newsbot eval` (see README, "Evaluation").
+NOT_FOUND_SIMILARITY = 0.30  # best chunk below this: nothing in the index answers
+CLAIM_FLOOR = 0.30  # a statement less similar than this does not bear on the question
+CLAIM_MARGIN = 0.2  # ... nor one this far below the best statement
+FACT_MARGIN = 0.05  # an outlet's own sentence this close to the best claim settles a "what"
+FOCUS_BONUS = 0.12  # a statement naming what the question names
+LEXICAL_WEIGHT = 0.3  # times the share of the question's other words a statement uses
+SIDE_FLOOR = 0.45  # a side is heard only through a statement at least this close
+SIDE_MARGIN = 0.6  # a side whose best statement is this far below the best is not heard
+MAX_CLAIMS_PER_SIDE = 3
+
+QUESTION_WORDS = frozenset(
+    """who what when where why how which whose whom is are was were do does did has have had
+    can could will would should may might the a an in on of and or according""".split()
+)
+STOP_WORDS = QUESTION_WORDS | frozenset(
+    """to for from by with at as it its this that these those be been being there their they he
+    she his her about into than then so not no yes any all""".split()
+)
+WORD = re.compile(r"[\w'’-]+")
+
+
+@dataclass
+class Candidate:
+    """A statement or sentence that may bear on the question."""
+
+    article_id: str
+    start: int
+    end: int
+    score: float
+    claimant: str | None = None
+    side: str | None = None
+    claim: str = ""
+    kind: str = "fact"
+    negated: bool = False
+    places: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """Everything retrieval found for one question."""
+
+    question: str
+    hits: list[Hit]
+    query_vector: list[float]
+    focus: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _side_key(side: str) -> str:
+    return re.sub(r"[^a-z]", "", side.lower())
+
+
+# English demonym endings: "Israel" -> "Israeli", "Ukraine" -> "Ukrainian", "Sudan" -> "Sudanese".
+_DEMONYM_ENDINGS = ("n", "an", "ian", "ean", "i", "ese", "ish", "ic", "er", "ite")
+
+
+def merge_sides(sides: Sequence[str]) -> dict[str, str]:
+    """Map each side name to a canonical one, joining demonyms with their place.
+
+    Two names are one side when one is the other with a demonym ending, after dropping the
+    other's final vowel ("Ukraine" / "Ukrainian", "Israel" / "Israeli"), or when a name's first
+    word is such a side ("Israeli military" with "Israel"). The shortest spelling names the side.
+    """
+    names = sorted(set(sides), key=len)
+    canon: dict[str, str] = {}
+    roots: list[str] = []
+
+    def matches(root: str, word: str) -> bool:
+        a, b = _side_key(root), _side_key(word)
+        if a == b:
+            return True
+        short, long = (a, b) if len(a) < len(b) else (b, a)
+        if len(short) < 4 or len(long) == len(short):
+            return False
+        stems = {short, short[:-1]} if short[-1] in "aeiouy" else {short}
+        return any(long == stem + ending for stem in stems for ending in _DEMONYM_ENDINGS)
+
+    for name in names:
+        first = name.split()[0] if name.split() else name
+        target = next((r for r in roots if matches(r, name) or matches(r, first)), None)
+        if target is None:
+            roots.append(name)
+            target = name
+        canon[name] = target
+    return canon
+
+
+def _affiliations(index: Index) -> dict[str, str]:
+    return {key: value for key, value in index.catalog.facts("affiliation")}
+
+
+def _resolve_side(statement: dict[str, Any], affiliations: dict[str, str]) -> str:
+    """Return a statement's side, or its speaker's side learned from any article."""
+    side = statement.get("side")
+    claimant = str(statement.get("claimant") or "")
+    # A side that is only the speaker's own name says nothing: look for an affiliation.
+    if side and (side.lower() != claimant.lower() or not statement.get("person")):
+        return str(side)
+    for name in (statement.get("owner"), statement.get("claimant")):
+        if not name:
+            continue
+        key = re.sub(r"['’]s?$", "", name.split()[-1].lower()) if name.split() else ""
+        if key in affiliations:
+            return affiliations[key]
+        # Transliterations differ by a letter or two ("Zelensky" / "Zelenskiy").
+        stem = key[: max(5, len(key) - 2)]
+        for other, side in affiliations.items():
+            if len(key) >= 5 and other.startswith(stem):
+                return side
+    return str(side or claimant or "Unattributed")
+
+
+_DISPUTE = re.compile(
+    r"\b(?:den(?:y|ied|ies|ial)|reject\w*|dismiss\w*|refut\w*|disput\w*|fake\w*|false\w*|"
+    r"lie|lies|untrue|not true|baseless|propaganda|disinformation|fabricat\w*|no (?:direct|"
+    r"evidence))\b",
+    re.IGNORECASE,
+)
+_DISPUTABLE_FORM = re.compile(
+    r"^\s*(?:who\b|whose\b|which side\b|(?:has|have|had|did|does|do|is|are|was|were|will|"
+    r"can|could)\b)",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+
+
+def _disagree(relevant: list[Candidate], texts: dict[str, str]) -> bool:
+    """Say whether claims of different sides dispute each other or give different numbers."""
+    quotes = {c.side: [] for c in relevant}  # type: dict[str | None, list[str]]
+    for c in relevant:
+        quotes[c.side].append(texts[c.article_id][c.start : c.end])
+    if any(c.negated or _DISPUTE.search(texts[c.article_id][c.start : c.end]) for c in relevant):
+        return True
+    numbers = [
+        {n.replace(",", "") for q in qs for n in _NUMBER.findall(q)} for qs in quotes.values()
+    ]
+    stated = [n for n in numbers if n]
+    return len(stated) >= 2 and any(a.isdisjoint(b) for a in stated for b in stated if a is not b)
+
+
+def _mentions(text: str, names: list[str]) -> bool:
+    lowered = text.lower()
+    return any(re.search(rf"\b{re.escape(n.lower())}", lowered) for n in names)
+
+
+def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
+    """Build the embedded answer: attributed claims per side, or facts, or not found."""
+    import numpy as np
+
+    question = context.question
+    best_dense = max((h.dense for h in context.hits), default=0.0)
+    if not context.hits or context.missing or best_dense < NOT_FOUND_SIMILARITY:
+        return _not_found(context)
+
+    qvec = np.asarray(context.query_vector, dtype=np.float32)
+    article_ids = list(dict.fromkeys(h.article_id for h in context.hits))
+    texts = {a: index.catalog.article_text(a) for a in article_ids}
+    focus = context.focus + [
+        alias for alias, name in index.catalog.facts("alias") if _mentions(name, context.focus)
+    ]
+    affiliations = _affiliations(index)
+    terms = _content_stems(question, context.focus)
+
+    candidates: list[Candidate] = []
+    found = index.catalog.statements(article_ids)
+    for article_id, statements in found.items():
+        with_vec = [s for s in statements if s.get("vec")]
+        if not with_vec:
+            continue
+        sims = unpack_vectors([s["vec"] for s in with_vec]) @ qvec
+        for statement, sim in zip(with_vec, sims, strict=True):
+            text = texts[article_id][statement["start"] : statement["end"]]
+            score = float(sim) + _bonus(text, focus, terms)
+            candidates.append(
+                Candidate(
+                    article_id=article_id,
+                    start=statement["start"],
+                    end=statement["end"],
+                    score=score,
+                    claimant=statement["claimant"],
+                    side=_resolve_side(statement, affiliations),
+                    claim=statement["claim"],
+                    kind=statement["kind"],
+                    negated=bool(statement.get("negated")),
+                    places=list(statement.get("places") or []),
+                )
+            )
+    facts = _fact_candidates(context, index, texts, embeddings, focus, terms, qvec, candidates)
+
+    claims = [c for c in candidates if c.kind == "claim"]
+    best = max((c.score for c in claims), default=0.0)
+    if logger.isEnabledFor(logging.DEBUG):
+        for c in sorted(candidates + facts[:5], key=lambda c: -c.score)[:25]:
+            snippet = texts[c.article_id][c.start : c.end][:80]
+            logger.debug("%.3f %-9s %-20.20s %r", c.score, c.kind, c.side, snippet)
+    if focus:
+        claims = [c for c in claims if _on_focus(c, texts[c.article_id], focus)]
+    # A side named by an acronym the articles spell out ("IDF") takes the full name.
+    expansions = {alias: name for alias, name in index.catalog.facts("alias")}
+    for c in claims:
+        if c.side and c.side.lower() in expansions:
+            c.side = expansions[c.side.lower()]
+    canon = merge_sides([c.side or "" for c in claims])
+    for c in claims:
+        c.side = canon.get(c.side or "", c.side)
+    # "Who holds X?" and "Has X happened?" are settled only by agreement, so every side that
+    # speaks to them is heard; "what/why/how" questions only hear sides close to the best.
+    disputable = bool(_DISPUTABLE_FORM.match(question))
+    relevant = _heard(claims, best, SIDE_MARGIN if disputable else CLAIM_MARGIN)
+    wanted = _requested_source(question)
+    if wanted:
+        relevant = [
+            c for c in relevant if _side_key(wanted) in _side_key(f"{c.side} {c.claimant}")
+        ] or relevant
+    sides = list(dict.fromkeys(c.side or "" for c in sorted(relevant, key=lambda c: -c.score)))
+    # Informational questions are contested only when the sides heard dispute each other and
+    # no sentence in an outlet's own voice answers as well.
+    settled = bool(facts) and facts[0].score >= best - FACT_MARGIN
+    if (
+        len(sides) >= 2
+        and not wanted
+        and (disputable or (not settled and _disagree(relevant, texts)))
+    ):
+        return _contested(context, index, texts, relevant, candidates, sides, facts)
+    return _answered(context, index, texts, relevant, facts, candidates)
+
+
+def _on_focus(candidate: Candidate, article_text: str, focus: list[str]) -> bool:
+    """Say whether a statement is about what the question names.
+
+    A statement naming the place asked about is; one naming only other places is about them;
+    one naming no place is read in the light of its article.
+    """
+    if candidate.places:
+        return any(
+            _mentions(place, focus) or _mentions(" ".join(focus), [place])
+            for place in candidate.places
+        ) or _mentions(article_text[candidate.start : candidate.end], focus)
+    return _mentions(article_text, focus)
+
+
+def _heard(claims: list[Candidate], best: float, side_margin: float) -> list[Candidate]:
+    """Keep each side's statements near its best, for every side that speaks to the question.
+
+    Sides are judged one by one so that a side reported in fewer or plainer words than the
+    other is still heard; within a side, its statements close to its best are kept, and so is
+    the best statement each other article reports for it, so every outlet stays reachable.
+    """
+    side_best: dict[str | None, float] = {}
+    for c in claims:
+        side_best[c.side] = max(side_best.get(c.side, 0.0), c.score)
+    heard = {side for side, top in side_best.items() if top >= max(SIDE_FLOOR, best - side_margin)}
+    kept: list[Candidate] = []
+    per_article: set[tuple[str | None, str]] = set()
+    for c in sorted(claims, key=lambda c: -c.score):
+        if c.side not in heard:
+            continue
+        near = c.score >= max(CLAIM_FLOOR, side_best[c.side] - CLAIM_MARGIN)
+        first_here = (c.side, c.article_id) not in per_article and c.score >= SIDE_FLOOR
+        if near or first_here:
+            kept.append(c)
+            per_article.add((c.side, c.article_id))
+    return kept
+
+
+def _stem(word: str) -> str:
+    return word.lower()[:5]
+
+
+def _content_stems(question: str, focus: list[str]) -> set[str]:
+    """Return the stems of the question's words that are neither names nor function words."""
+    named = {_stem(w) for name in focus for w in WORD.findall(name)}
+    return {
+        _stem(w)
+        for w in WORD.findall(question)
+        if w.lower() not in STOP_WORDS and len(w) > 2 and _stem(w) not in named
+    }
+
+
+def _bonus(text: str, focus: list[str], terms: set[str]) -> float:
+    """Score what a sentence shares with the question beyond meaning: names and words."""
+    bonus = FOCUS_BONUS if focus and _mentions(text, focus) else 0.0
+    if terms:
+        stems = {_stem(w) for w in WORD.findall(text)}
+        bonus += LEXICAL_WEIGHT * len(terms & stems) / len(terms)
+    return bonus
+
+
+def _requested_source(question: str) -> str | None:
+    match = re.search(r"according to ([\w'’ -]+?)\s*\??$", question, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def _fact_candidates(
+    context: Context,
+    index: Index,
+    texts: dict[str, str],
+    embeddings: Embeddings,
+    focus: list[str],
+    terms: set[str],
+    qvec: Any,
+    statements: list[Candidate],
+) -> list[Candidate]:
+    """Score the sentences of the best chunks that no one is quoted as saying."""
+    import numpy as np
+
+    attributed = {(c.article_id, c.start) for c in statements} | {
+        (c.article_id, c.end) for c in statements
+    }
+    spans = index.catalog.chunk_spans(h.chunk_id for h in context.hits[:4])
+    pool: list[tuple[str, int, int]] = []
+    for article_id, _, start, end in spans.values():
+        text = texts[article_id]
+        for s, e in split_sentences(text[start:end]):
+            s0, e0 = start + s, start + e
+            sentence = text[s0:e0]
+            if len(sentence.split()) < 6 or sentence.rstrip().endswith("?"):
+                continue
+            if (article_id, s0) in attributed or (article_id, e0) in attributed:
+                continue
+            if any(c.article_id == article_id and c.start <= s0 < c.end for c in statements):
+                continue
+            # Only a sentence naming what the question names, or using its words, can answer
+            # it; the rest need not be embedded at all.
+            if (focus or terms) and not (
+                (focus and _mentions(sentence, focus))
+                or terms & {_stem(w) for w in WORD.findall(sentence)}
+            ):
+                continue
+            pool.append((article_id, s0, e0))
+    pool = list(dict.fromkeys(pool))
+    if not pool:
+        return []
+    vectors = np.asarray(
+        embeddings.embed_documents([texts[a][s:e] for a, s, e in pool]), dtype=np.float32
+    )
+    sims = vectors @ qvec
+    facts = []
+    for (article_id, s, e), sim in zip(pool, sims, strict=True):
+        sentence = texts[article_id][s:e]
+        score = float(sim) + _bonus(sentence, focus, terms)
+        facts.append(Candidate(article_id=article_id, start=s, end=e, score=score))
+    facts.sort(key=lambda c: -c.score)
+    return facts
+
+
+class _Citations:
+    """Numbers sources in order of first citation."""
+
+    def __init__(self, index: Index, texts: dict[str, str], context: Context) -> None:
+        self.index = index
+        self.texts = texts
+        self.context = context
+        self.sources: list[Source] = []
+        self.ids: dict[str, int] = {}
+
+    def cite(self, candidate: Candidate) -> Evidence:
+        article_id = candidate.article_id
+        if article_id not in self.ids:
+            record = self.index.catalog.article(article_id)
+            assert record is not None
+            chunk_id = next(
+                (h.chunk_id for h in self.context.hits if h.article_id == article_id), None
+            )
+            number = len(self.sources) + 1
+            self.ids[article_id] = number
+            self.sources.append(
+                Source(
+                    id=number,
+                    title=record.title,
+                    outlet=record.outlet,
+                    published=record.published,
+                    url=record.url,
+                    path=record.path,
+                    chunk_id=chunk_id,
+                    snippet=_shorten(self.texts[article_id][candidate.start : candidate.end], 240),
+                )
+            )
+        quote = self.texts[article_id][candidate.start : candidate.end].strip()
+        return Evidence(source=self.ids[article_id], quote=quote)
+
+    def published(self, candidate: Candidate) -> str | None:
+        record = self.index.catalog.article(candidate.article_id)
+        return record.published if record else None
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _claim_key(text: str) -> str:
+    return " ".join(w for w in re.findall(r"\w+", text.lower()) if w not in STOP_WORDS)
+
+
+def _group_claims(cited: _Citations, candidates: list[Candidate], side: str) -> list[Claim]:
+    """Turn one side's candidates into claims, merging the same claim reported twice."""
+    claims: list[Claim] = []
+    keys: list[set[str]] = []
+    # Each article's best statement first, so the side's claims come from every outlet.
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    leaders = list({c.article_id: c for c in reversed(ranked)}.values())
+    leaders.sort(key=lambda c: -c.score)
+    ordered = leaders + [c for c in ranked if c not in leaders]
+    for candidate in ordered:
+        evidence = cited.cite(candidate)
+        words = set(_claim_key(candidate.claim).split())
+        match = next(
+            (
+                i
+                for i, k in enumerate(keys)
+                if words and k and len(words & k) / min(len(words), len(k)) >= 0.6
+            ),
+            None,
+        )
+        if match is not None:
+            if all(e.source != evidence.source for e in claims[match].evidence):
+                claims[match].evidence.append(evidence)
+            continue
+        if len(claims) >= MAX_CLAIMS_PER_SIDE:
+            continue
+        keys.append(words)
+        claims.append(
+            Claim(
+                side=side,
+                claimant=candidate.claimant or side,
+                claim=candidate.claim,
+                evidence=[evidence],
+                published=cited.published(candidate),
+            )
+        )
+    return sorted(claims, key=lambda c: (c.published or "", -len(c.evidence)))
+
+
+def _verification(
+    cited: _Citations, candidates: list[Candidate], focus_ids: set[str]
+) -> list[Claim]:
+    notes = []
+    for c in candidates:
+        if c.kind == "verification" and c.article_id in focus_ids and c.score >= CLAIM_FLOOR:
+            notes.append(
+                Claim(
+                    side="Verification",
+                    claimant=c.claimant or "",
+                    claim=c.claim,
+                    evidence=[cited.cite(c)],
+                    published=cited.published(c),
+                )
+            )
+    notes.sort(key=lambda n: -len(n.evidence[0].quote))
+    return notes[:2]
+
+
+def _retrieved(index: Index, context: Context) -> list[dict[str, Any]]:
+    rows = []
+    for hit in context.hits:
+        record = index.catalog.article(hit.article_id)
+        if record:
+            rows.append({"chunk_id": hit.chunk_id, "path": record.path, "score": hit.fused})
+    return rows
+
+
+def _contested(
+    context: Context,
+    index: Index,
+    texts: dict[str, str],
+    relevant: list[Candidate],
+    candidates: list[Candidate],
+    sides: list[str],
+    facts: list[Candidate],
+) -> Answer:
+    cited = _Citations(index, texts, context)
+    claims: list[Claim] = []
+    for side in sides:
+        claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side))
+    best = max(c.score for c in relevant)
+    claims.extend(_reported(cited, index, texts, [f for f in facts[:2] if f.score >= best]))
+    used = {c.article_id for c in relevant}
+    verification = _verification(cited, candidates, used)
+    heads = []
+    for side in sides[:3]:
+        first = next(c for c in claims if c.side == side)
+        heads.append(f"{side}: {_shorten(first.claim, 110)}")
+    summary = "Contested. " + "; ".join(heads) + "."
+    notes = _timeline_notes(claims)
+    return Answer(
+        question=context.question,
+        status="contested",
+        summary=summary,
+        claims=claims,
+        verification=verification,
+        notes=notes,
+        sources=cited.sources,
+        retrieved=_retrieved(index, context),
+    )
+
+
+def _timeline_notes(claims: list[Claim]) -> list[str]:
+    """Say when a side spoke again later, so a reader weighs the newest statement."""
+    notes = []
+    by_side: dict[str, list[Claim]] = {}
+    for claim in claims:
+        by_side.setdefault(claim.side, []).append(claim)
+    for side, items in by_side.items():
+        dated = sorted({c.published for c in items if c.published and c.published[:1].isdigit()})
+        if len(dated) >= 2:
+            notes.append(
+                f"{side} spoke on {dated[0]} and again on {dated[-1]}; its latest statement "
+                "is listed last."
+            )
+    return notes
+
+
+def _reported(
+    cited: _Citations, index: Index, texts: dict[str, str], facts: list[Candidate]
+) -> list[Claim]:
+    """Turn sentences in an outlet's own voice into claims on the "Reported" side."""
+    claims = []
+    for fact in facts:
+        record = index.catalog.article(fact.article_id)
+        outlet = (record.outlet if record else None) or "The article"
+        claims.append(
+            Claim(
+                side="Reported",
+                claimant=outlet,
+                claim=texts[fact.article_id][fact.start : fact.end].strip(),
+                evidence=[cited.cite(fact)],
+                published=cited.published(fact),
+            )
+        )
+    return claims
+
+
+def _answered(
+    context: Context,
+    index: Index,
+    texts: dict[str, str],
+    relevant: list[Candidate],
+    facts: list[Candidate],
+    candidates: list[Candidate],
+) -> Answer:
+    cited = _Citations(index, texts, context)
+    top_claim = max((c.score for c in relevant), default=0.0)
+    chosen_facts = [f for f in facts[:3] if f.score >= max(CLAIM_FLOOR, top_claim - CLAIM_MARGIN)]
+    if not chosen_facts and facts and not relevant:
+        chosen_facts = facts[:1]
+    claims = _reported(cited, index, texts, chosen_facts[:2])
+    sides = list(dict.fromkeys(c.side for c in sorted(relevant, key=lambda c: -c.score)))
+    for side in sides[:2]:
+        claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side or ""))
+    if not claims:
+        return _not_found(context)
+    lead = claims[0]
+    quote = lead.evidence[0].quote
+    if lead.side == "Reported":
+        summary = f'{lead.claimant} reports: "{_shorten(quote, 300)}"'
+    else:
+        summary = f'{lead.claimant} says: "{_shorten(quote, 300)}"'
+    return Answer(
+        question=context.question,
+        status="answered",
+        summary=summary,
+        claims=claims,
+        verification=_verification(cited, candidates, {c.article_id for c in relevant}),
+        sources=cited.sources,
+        retrieved=_retrieved(index, context),
+    )
+
+
+def _not_found(context: Context) -> Answer:
+    if context.missing:
+        reason = "nothing in the indexed articles mentions " + ", ".join(context.missing)
+    else:
+        reason = "nothing in the indexed articles answers this"
+    return Answer(
+        question=context.question,
+        status="not_found",
+        summary=f"Not found: {reason}.",
+        claims=[],
+        sources=[],
+    )
