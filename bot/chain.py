@@ -17,7 +17,6 @@ from bot.errors import InvalidQuestion
 from bot.retrieval import search
 from bot.store import Index
 
-
 _NAME = re.compile(r"[\w'’-]*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 

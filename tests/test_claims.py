@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from bot.articles import Article, article_id
-from bot.compose import merge_sides
 from bot.claims import analyse, analyse_article, learn_aliases
+from bot.compose import merge_sides
 
 OUTLET = "Harbour Gazette"
 
