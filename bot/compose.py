@@ -121,7 +121,9 @@ def _resolve_side(statement: dict[str, Any], affiliations: dict[str, str]) -> st
     # A side that is only the speaker's own name says nothing: look for an affiliation.
     if side and (side.lower() != claimant.lower() or not statement.get("person")):
         return str(side)
-    for name in (statement.get("owner"), statement.get("claimant")):
+    # Only people carry an affiliation from article to article ("Military commanders" do not).
+    names = [statement.get("owner"), claimant if statement.get("person") else None]
+    for name in names:
         if not name:
             continue
         key = re.sub(r"['’]s?$", "", name.split()[-1].lower()) if name.split() else ""
@@ -220,6 +222,11 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
             logger.debug("%.3f %-9s %-20.20s %r", c.score, c.kind, c.side, snippet)
     if focus:
         claims = [c for c in claims if _on_focus(c, texts[c.article_id], focus)]
+        candidates = [
+            c
+            for c in candidates
+            if c.kind != "verification" or _on_focus(c, texts[c.article_id], focus)
+        ]
     # A side named by an acronym the articles spell out ("IDF") takes the full name.
     expansions = {alias: name for alias, name in index.catalog.facts("alias")}
     for c in claims:
@@ -460,20 +467,25 @@ def _group_claims(cited: _Citations, candidates: list[Candidate], side: str) -> 
 def _verification(
     cited: _Citations, candidates: list[Candidate], focus_ids: set[str]
 ) -> list[Claim]:
-    notes = []
-    for c in candidates:
-        if c.kind == "verification" and c.article_id in focus_ids and c.score >= CLAIM_FLOOR:
-            notes.append(
-                Claim(
-                    side="Verification",
-                    claimant=c.claimant or "",
-                    claim=c.claim,
-                    evidence=[cited.cite(c)],
-                    published=cited.published(c),
-                )
-            )
-    notes.sort(key=lambda n: -len(n.evidence[0].quote))
-    return notes[:2]
+    """Cite the outlets' own checks (what they could or could not verify), best first."""
+    chosen = sorted(
+        (
+            c
+            for c in candidates
+            if c.kind == "verification" and c.article_id in focus_ids and c.score >= SIDE_FLOOR
+        ),
+        key=lambda c: -c.score,
+    )[:2]
+    return [
+        Claim(
+            side="Verification",
+            claimant=c.claimant or "",
+            claim=c.claim,
+            evidence=[cited.cite(c)],
+            published=cited.published(c),
+        )
+        for c in chosen
+    ]
 
 
 def _retrieved(index: Index, context: Context) -> list[dict[str, Any]]:
