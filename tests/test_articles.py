@@ -23,16 +23,12 @@ from bot.articles import (
 from bot.errors import UnreadableArticle
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 REUTERS_SEED = "000_40cc14212c343330.txt"
 TRT_SEED = "001_ccc8396b4396ac85.txt"
 
 
 def seed(name: str) -> Path:
-    for folder in (REPO / "data" / "articles", SHARED / "corpus" / "seeds"):
-        if (folder / name).is_file():
-            return folder / name
-    pytest.skip(f"seed {name} not available")
+    return REPO / "data" / "articles" / name
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
@@ -86,9 +82,7 @@ def test_trt_seed_metadata_comes_from_headline_date_line_and_source_line() -> No
 
 
 def test_dev_article_front_matter_is_parsed_and_body_kept_verbatim() -> None:
-    path = SHARED / "corpus" / "dev" / "001_soledar_guardian.txt"
-    if not path.is_file():
-        pytest.skip("dev corpus not available")
+    path = REPO / "evals" / "corpus" / "dev" / "001_soledar_guardian.txt"
     article = load_one(path)
     assert article.title == "Ukraine military denies Russian forces have captured Soledar"
     assert article.outlet == "The Guardian"
