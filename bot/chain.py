@@ -88,23 +88,23 @@ class Answerer:
         vector = self.embeddings.embed_query(expand_query(question, self.index))
         hits = search(self.index, self.embeddings, question, k, filters, query_vector=vector)
         context = Context(question=question, hits=hits, query_vector=vector)
-        for name in question_names(question):
-            if _present(self.index, name):
-                context.focus.append(name)
-            else:
-                context.missing.append(name)
+        counts = {name: _frequency(self.index, name) for name in question_names(question)}
+        context.missing = [name for name, count in counts.items() if not count]
+        # Rarest first: the most specific name a question asks about is its topic.
+        context.focus = sorted((n for n, c in counts.items() if c), key=lambda n: counts[n])
         return context
 
 
-def _present(index: Index, name: str) -> bool:
-    """Say whether a name (or a near spelling, or an alias) occurs anywhere in the index."""
+def _frequency(index: Index, name: str) -> int:
+    """Count the chunks naming a name (or a near spelling, or an alias it is known by)."""
     words = WORD.findall(name)
     if not words:
-        return True
+        return 1
     stem = words[-1][: max(4, len(words[-1]) - 2)]
-    if index.catalog.document_frequency(" ".join(words[:-1] + [stem]), prefix=True) > 0:
-        return True
-    return any(alias == name.lower() for alias, _ in index.catalog.facts("alias"))
+    count = index.catalog.document_frequency(" ".join(words[:-1] + [stem]), prefix=True)
+    if count:
+        return count
+    return int(any(alias == name.lower() for alias, _ in index.catalog.facts("alias")))
 
 
 def build_answerer(

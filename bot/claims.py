@@ -30,6 +30,7 @@ CLAIM_NOUNS = frozenset(
     """claim assertion statement announcement allegation accusation report insistence
     denial""".split()
 )
+ANSWER_VERBS = frozenset(["respond", "reply", "comment"])
 DENIAL_VERBS = frozenset(["deny", "reject", "dismiss", "refute", "dispute", "rebut", "counter"])
 PRONOUNS = frozenset(["he", "she", "they", "it", "we", "i", "his", "her", "their", "its"])
 AFFILIATION_LABELS = ("GPE", "NORP")
@@ -262,7 +263,11 @@ def _sentence_statements(doc: Any, context: _ArticleContext) -> list[Statement]:
                 if statement:
                     found.append(statement)
             continue
-        if token.pos_ == "NOUN" and token.lemma_.lower() in CLAIM_NOUNS:
+        if (
+            token.pos_ == "NOUN"
+            and token.lemma_.lower() in CLAIM_NOUNS
+            and token.dep_ not in ("nsubj", "nsubjpass")  # "Putin's statement led the news"
+        ):
             speaker = _nominal_speaker(token)
             if speaker is not None:
                 statement = _statement(doc, context, speaker, token, nominal=True)
@@ -271,6 +276,8 @@ def _sentence_statements(doc: Any, context: _ArticleContext) -> list[Statement]:
             continue
         if token.pos_ not in ("VERB", "AUX") or token.lemma_.lower() not in REPORTING_VERBS:
             continue
+        if token.lemma_.lower() in ANSWER_VERBS and any(c.dep_ == "neg" for c in token.children):
+            continue  # "did not respond to a request for comment" says nothing
         subject = _subject(token)
         if subject is None:
             continue
@@ -447,8 +454,10 @@ def _evidence_bounds(doc: Any, verb: Any, tokens: list[Any], according: bool) ->
             members -= {t.i for t in child.subtree}
     members.update(t.i for t in tokens)
     lo, hi = min(members), max(members) + 1
-    # A clause that is most of the sentence, or too short to stand alone, means the sentence.
-    if hi - lo < 6 or (hi - lo) >= len(doc) - 3:
+    # A clause that is most of the sentence, too short to stand alone, or carrying nothing
+    # said ("Ukraine, Putin was quoted as saying, was unable...") means the whole sentence.
+    said = any(c.dep_ in ("ccomp", "xcomp", "dobj", "attr", "oprd", "advcl") for c in root.children)
+    if hi - lo < 6 or (hi - lo) >= len(doc) - 3 or not said:
         return sentence
     while hi < len(doc) and doc[hi].is_punct and doc[hi].text not in ",;":
         hi += 1

@@ -23,7 +23,7 @@ from bot.store import Index
 logger = logging.getLogger(__name__)
 
 # Calibrated on evals/dev.yaml with `newsbot eval` (see README, "Evaluation").
-NOT_FOUND_SIMILARITY = 0.30  # best chunk below this: nothing in the index answers
+NOT_FOUND_SIMILARITY = 0.35  # nothing closer in meaning than this: not found (see README)
 CLAIM_FLOOR = 0.30  # a statement less similar than this does not bear on the question
 CLAIM_MARGIN = 0.2  # ... nor one this far below the best statement
 FACT_MARGIN = 0.05  # an outlet's own sentence this close to the best claim settles a "what"
@@ -58,6 +58,7 @@ class Candidate:
     kind: str = "fact"
     negated: bool = False
     places: list[str] = field(default_factory=list)
+    similarity: float = 0.0
 
 
 @dataclass
@@ -131,9 +132,9 @@ def _resolve_side(statement: dict[str, Any], affiliations: dict[str, str]) -> st
             return affiliations[key]
         # Transliterations differ by a letter or two ("Zelensky" / "Zelenskiy").
         stem = key[: max(5, len(key) - 2)]
-        for other, side in affiliations.items():
+        for other, affiliation in affiliations.items():
             if len(key) >= 5 and other.startswith(stem):
-                return side
+                return affiliation
     return str(side or claimant or "Unattributed")
 
 
@@ -175,16 +176,15 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
     import numpy as np
 
     question = context.question
-    best_dense = max((h.dense for h in context.hits), default=0.0)
-    if not context.hits or context.missing or best_dense < NOT_FOUND_SIMILARITY:
+    if not context.hits or context.missing:
         return _not_found(context)
 
     qvec = np.asarray(context.query_vector, dtype=np.float32)
     article_ids = list(dict.fromkeys(h.article_id for h in context.hits))
     texts = {a: index.catalog.article_text(a) for a in article_ids}
-    focus = context.focus + [
-        alias for alias, name in index.catalog.facts("alias") if _mentions(name, context.focus)
-    ]
+    aliases = index.catalog.facts("alias")
+    focus = context.focus + [alias for alias, name in aliases if _mentions(name, context.focus)]
+    topic = context.focus[:1] + [a for a, name in aliases if _mentions(name, context.focus[:1])]
     affiliations = _affiliations(index)
     terms = _content_stems(question, context.focus)
 
@@ -200,6 +200,7 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
             score = float(sim) + _bonus(text, focus, terms)
             candidates.append(
                 Candidate(
+                    similarity=float(sim),
                     article_id=article_id,
                     start=statement["start"],
                     end=statement["end"],
@@ -213,6 +214,15 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
                 )
             )
     facts = _fact_candidates(context, index, texts, embeddings, focus, terms, qvec, candidates)
+    # Nothing answers when neither a passage nor a single statement or sentence is close: a
+    # long passage can dilute the one sentence that matters, and the small model reads names
+    # poorly, so a sentence's score (meaning, plus the question's names and words) counts.
+    closest = max(
+        [h.dense for h in context.hits] + [c.score for c in candidates + facts], default=0.0
+    )
+    logger.debug("closest meaning %.3f for %r", closest, question)
+    if closest < NOT_FOUND_SIMILARITY:
+        return _not_found(context)
 
     claims = [c for c in candidates if c.kind == "claim"]
     best = max((c.score for c in claims), default=0.0)
@@ -221,11 +231,11 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
             snippet = texts[c.article_id][c.start : c.end][:80]
             logger.debug("%.3f %-9s %-20.20s %r", c.score, c.kind, c.side, snippet)
     if focus:
-        claims = [c for c in claims if _on_focus(c, texts[c.article_id], focus)]
+        claims = [c for c in claims if _on_focus(c, texts[c.article_id], focus, topic)]
         candidates = [
             c
             for c in candidates
-            if c.kind != "verification" or _on_focus(c, texts[c.article_id], focus)
+            if c.kind != "verification" or _on_focus(c, texts[c.article_id], focus, topic)
         ]
     # A side named by an acronym the articles spell out ("IDF") takes the full name.
     expansions = {alias: name for alias, name in index.catalog.facts("alias")}
@@ -241,9 +251,15 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
     relevant = _heard(claims, best, SIDE_MARGIN if disputable else CLAIM_MARGIN)
     wanted = _requested_source(question)
     if wanted:
-        relevant = [
-            c for c in relevant if _side_key(wanted) in _side_key(f"{c.side} {c.claimant}")
-        ] or relevant
+        # "What did X say?" and "according to X" ask for X's word only, or for none at all.
+        key = _side_key(wanted)
+        said = [c for c in claims if key and key in _side_key(f"{c.side} {c.claimant}")]
+        if not said:
+            return _not_found(
+                context, f"no statement by {wanted} in the indexed articles bears on this"
+            )
+        relevant = _heard(said, max(c.score for c in said), CLAIM_MARGIN)
+        facts = []
     sides = list(dict.fromkeys(c.side or "" for c in sorted(relevant, key=lambda c: -c.score)))
     # Informational questions are contested only when the sides heard dispute each other and
     # no sentence in an outlet's own voice answers as well.
@@ -257,18 +273,19 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
     return _answered(context, index, texts, relevant, facts, candidates)
 
 
-def _on_focus(candidate: Candidate, article_text: str, focus: list[str]) -> bool:
+def _on_focus(candidate: Candidate, article_text: str, focus: list[str], topic: list[str]) -> bool:
     """Say whether a statement is about what the question names.
 
-    A statement naming the place asked about is; one naming only other places is about them;
-    one naming no place is read in the light of its article.
+    A statement naming a place the question names is; one naming only other places is about
+    them, unless its words name the question's topic (its rarest name, with aliases); one
+    naming no place is read in the light of its article.
     """
     if candidate.places:
         return any(
             _mentions(place, focus) or _mentions(" ".join(focus), [place])
             for place in candidate.places
-        ) or _mentions(article_text[candidate.start : candidate.end], focus)
-    return _mentions(article_text, focus)
+        ) or _mentions(article_text[candidate.start : candidate.end], topic)
+    return _mentions(article_text, topic)
 
 
 def _heard(claims: list[Candidate], best: float, side_margin: float) -> list[Candidate]:
@@ -318,9 +335,23 @@ def _bonus(text: str, focus: list[str], terms: set[str]) -> float:
     return bonus
 
 
+_REQUESTED = (
+    re.compile(r"according to (?P<who>[\w'’ -]+?)\s*\??$", re.IGNORECASE),
+    re.compile(
+        r"^\s*(?i:what|how) (?i:did|does|do|has|have) "
+        r"(?P<who>(?:the )?[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*) "
+        r"(?i:say|said|claim|tell|told|report|announce|think|argue|allege)\b",
+    ),
+)
+
+
 def _requested_source(question: str) -> str | None:
-    match = re.search(r"according to ([\w'’ -]+?)\s*\??$", question, re.IGNORECASE)
-    return match.group(1) if match else None
+    """Return whose word a question asks for ("according to X", "What did X say ..."), if any."""
+    for pattern in _REQUESTED:
+        match = pattern.search(question)
+        if match:
+            return re.sub(r"^the ", "", match.group("who"), flags=re.IGNORECASE)
+    return None
 
 
 def _fact_candidates(
@@ -371,7 +402,9 @@ def _fact_candidates(
     for (article_id, s, e), sim in zip(pool, sims, strict=True):
         sentence = texts[article_id][s:e]
         score = float(sim) + _bonus(sentence, focus, terms)
-        facts.append(Candidate(article_id=article_id, start=s, end=e, score=score))
+        facts.append(
+            Candidate(article_id=article_id, start=s, end=e, score=score, similarity=float(sim))
+        )
     facts.sort(key=lambda c: -c.score)
     return facts
 
@@ -604,10 +637,10 @@ def _answered(
     )
 
 
-def _not_found(context: Context) -> Answer:
-    if context.missing:
+def _not_found(context: Context, reason: str | None = None) -> Answer:
+    if reason is None and context.missing:
         reason = "nothing in the indexed articles mentions " + ", ".join(context.missing)
-    else:
+    elif reason is None:
         reason = "nothing in the indexed articles answers this"
     return Answer(
         question=context.question,

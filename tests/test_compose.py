@@ -32,11 +32,16 @@ def test_a_statement_about_another_place_is_not_about_the_focus() -> None:
         "Officials in Marlow said the bridge at Castlebay was intact.", places=["Castlebay"]
     )
     talks = _at("The union said talks would resume.")
-    assert _on_focus(held, TEXT, ["Port Ellis"])
-    assert not _on_focus(bridge, TEXT, ["Port Ellis"])
+    focus = ["Port Ellis"]
+    assert _on_focus(held, TEXT, focus, focus)
+    assert not _on_focus(bridge, TEXT, focus, focus)
     # A statement naming no place is read in the light of its article, which names the focus.
-    assert _on_focus(talks, TEXT, ["Port Ellis"])
-    assert not _on_focus(talks, TEXT, ["Vuhledar"])
+    assert _on_focus(talks, TEXT, focus, focus)
+    assert not _on_focus(talks, TEXT, ["Vuhledar"], ["Vuhledar"])
+    # A common name the question also uses ("Sylvania") does not make another place's
+    # statement about the topic.
+    sylvanian = _at("The Sylvanian army said it had taken Port Ellis.", places=["Port Ellis"])
+    assert not _on_focus(sylvanian, TEXT, ["Castlebay", "Sylvania"], ["Castlebay"])
 
 
 def test_each_side_is_heard_through_its_best_statement() -> None:
@@ -72,5 +77,8 @@ def test_a_side_learned_elsewhere_applies_to_people_not_to_groups() -> None:
     group = {"claimant": "Military commanders", "side": None, "person": False}
     assert _resolve_side(person, affiliations) == "Freedonia"
     assert _resolve_side(group, affiliations) == "Military commanders"
+    # With no match, the speaker's own name stands, not some other speaker's side.
+    stranger = {"claimant": "Ada Quill", "side": None, "owner": "workers", "person": True}
+    assert _resolve_side(stranger, affiliations) == "Ada Quill"
     spelled = {"claimant": "Tomas Greerr", "side": None, "person": True}
     assert _resolve_side(spelled, affiliations) == "Freedonia"  # transliteration variants

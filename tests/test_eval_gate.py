@@ -45,3 +45,22 @@ def test_development_set_meets_the_gate(tmp_path: Path, monkeypatch: pytest.Monk
     assert not failures, "\n".join(["gate failed:", *failures, "", table])
     # Targets are reported, not enforced: print where they stand for whoever reads the log.
     print("targets:", shortfalls(run["metrics"], TARGETS) or "all met")
+
+
+def test_questions_the_corpus_cannot_answer_are_not_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from bot.embeddings import default_embeddings
+
+    probes = DEV_SET.parent / "probes.yaml"
+    settings = Settings(_env_file=None, llm=None, chroma_host=None, index_dir=tmp_path / "unused")
+    run = run_dataset(
+        load_dataset(probes),
+        settings,
+        workdir=tmp_path,
+        embeddings=default_embeddings(),
+        console=Console(stderr=True, quiet=True),
+    ).to_dict()
+    wrong = [c["id"] for c in run["cases"] if c["answer"]["status"] != "not_found"]
+    assert not wrong, f"answered though nothing answers: {wrong}"
