@@ -145,7 +145,7 @@ class _ArticleContext:
     def speaker_with(self, noun: str) -> tuple[str, str | None] | None:
         """Return the latest speaker whose description holds a noun ("the spokesperson")."""
         for claimant, side in reversed(self.speakers):
-            if side and re.search(rf"\b{re.escape(noun)}\b", claimant.lower()):
+            if re.search(rf"\b{re.escape(noun)}\b", claimant.lower()):
                 return claimant, side
         return None
 
@@ -389,6 +389,13 @@ def _statement(
             earlier = context.speaker_with(head.lower_)
             if earlier:
                 claimant, side = earlier
+        if side is None and person:
+            # "union leader Maria Gonzalez": her role names a body the article quoted before.
+            for role in (t for t in tokens if t.pos_ == "NOUN" and t.i < head.i):
+                earlier = context.speaker_with(role.lower_)
+                if earlier:
+                    side = earlier[1] or earlier[0]
+                    break
     context.speakers.append((claimant, side))
     if nominal:
         # The claim's content often hangs off the sentence, not the noun: run to the end.

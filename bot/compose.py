@@ -84,16 +84,25 @@ def merge_sides(sides: Sequence[str]) -> dict[str, str]:
     """Map each side name to a canonical one, joining demonyms with their place.
 
     Two names are one side when one is the other with a demonym ending, after dropping the
-    other's final vowel ("Ukraine" / "Ukrainian", "Israel" / "Israeli"), or when a name's first
-    word is such a side ("Israeli military" with "Israel"). The shortest spelling names the side.
+    other's final vowel ("Ukraine" / "Ukrainian", "Israel" / "Israeli"), when a name's first
+    word is such a side ("Israeli military" with "Israel"), or when every word of a name of two
+    words or more is in the other ("workers' union", "United Workers Union"). The shortest
+    spelling names the side.
     """
     names = sorted(set(sides), key=len)
     canon: dict[str, str] = {}
     roots: list[str] = []
 
+    def words(name: str) -> set[str]:
+        return {re.sub(r"['’]s?$", "", w) for w in name.lower().split()} - STOP_WORDS
+
     def matches(root: str, word: str) -> bool:
         a, b = _side_key(root), _side_key(word)
         if a == b:
+            return True
+        # "workers' union" is the "United Workers Union": every word of the shorter is in it.
+        shorter, longer = sorted((words(root), words(word)), key=len)
+        if len(shorter) >= 2 and shorter < longer:
             return True
         short, long = (a, b) if len(a) < len(b) else (b, a)
         if len(short) < 4 or len(long) == len(short):
@@ -107,7 +116,7 @@ def merge_sides(sides: Sequence[str]) -> dict[str, str]:
         if target is None:
             roots.append(name)
             target = name
-        canon[name] = target
+        canon[name] = target[:1].upper() + target[1:]  # a side heads a block: "Workers' union"
     return canon
 
 

@@ -11,6 +11,7 @@ from bot.compose import (
     _heard,
     _on_focus,
     _resolve_side,
+    merge_sides,
 )
 
 TEXT = (
@@ -82,3 +83,10 @@ def test_a_side_learned_elsewhere_applies_to_people_not_to_groups() -> None:
     assert _resolve_side(stranger, affiliations) == "Ada Quill"
     spelled = {"claimant": "Tomas Greerr", "side": None, "person": True}
     assert _resolve_side(spelled, affiliations) == "Freedonia"  # transliteration variants
+
+
+def test_sides_named_with_the_same_words_are_one() -> None:
+    canon = merge_sides(["workers' union", "United Workers Union", "Acme Corp", "union"])
+    assert canon["United Workers Union"] == canon["workers' union"] == "Workers' union"
+    assert canon["Acme Corp"] == "Acme Corp"
+    assert canon["union"] == "Union"  # one shared word is not enough to join
