@@ -128,13 +128,14 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[LoadFailure]
             failures.append(LoadFailure(str(given.absolute()), reason))
             continue
         for candidate in candidates:
+            key = _real(candidate)
+            if key in seen:  # the same file reached twice (argument twice, symlink, loop)
+                continue
+            seen.add(key)
             problem = _unusable(candidate)
             if problem:
                 failures.append(LoadFailure(str(candidate.absolute()), problem))
-                continue
-            key = _real(candidate)
-            if key not in seen:  # the same file reached twice (argument twice, symlink)
-                seen.add(key)
+            else:
                 found.append(candidate.absolute())
     return found, failures
 
@@ -277,14 +278,41 @@ def _decode(data: bytes, path: Path) -> str:
     elif data.startswith(_UTF16_BOMS):
         text = data.decode("utf-16", errors="replace")
     elif b"\x00" in data[:_SNIFF_BYTES]:
-        raise UnreadableArticle(name, "binary file")
+        encoding = _utf16_without_bom(data[:_SNIFF_BYTES])
+        if encoding is None:
+            raise UnreadableArticle(name, "binary file")
+        text = data.decode(encoding, errors="replace")
     else:
         text = _decode_unmarked(data)
     if _looks_binary(text[:_SNIFF_BYTES]):
         raise UnreadableArticle(name, "binary file")
-    if not text.strip():
+    if not _has_text(text):
         raise UnreadableArticle(name, "empty file")
     return text
+
+
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
+
+
+def _has_text(text: str) -> bool:
+    """Say whether text holds a visible character (not just spaces, BOMs or zero-widths)."""
+    return any(not char.isspace() and unicodedata.category(char) not in _INVISIBLE for char in text)
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """Name the UTF-16 byte order of mostly-Latin text saved without a BOM, or None."""
+    pairs = len(sample) // 2
+    if pairs < 8:
+        return None
+    even = sample[0 : pairs * 2 : 2].count(0)
+    odd = sample[1 : pairs * 2 : 2].count(0)
+    # Latin text in UTF-16 has a zero in one half of nearly every pair and almost never in the
+    # other; binary data has zeros scattered over both.
+    if odd >= pairs * 0.6 and even <= pairs * 0.02:
+        return "utf-16-le"
+    if even >= pairs * 0.6 and odd <= pairs * 0.02:
+        return "utf-16-be"
+    return None
 
 
 def _decode_unmarked(data: bytes) -> str:
@@ -501,7 +529,7 @@ def _guess_title(text: str, *, headline: bool) -> str | None:
         line = _PLAIN_DATELINE.sub("", _DATELINE.sub("", line)).strip()
         line = _MD_HEADING.sub("", line).strip()
         if line:
-            return _shorten(_first_sentence(line))
+            return _shorten(_first_sentence(line)) or None
     return None
 
 
@@ -597,7 +625,7 @@ def _first_field(fields: dict[str, str], keys: tuple[str, ...]) -> str | None:
 def _from_text(text: str, path: Path, where: str, *, markdown: bool) -> Article:
     fields, body = _split_front_matter(text)
     body = body.strip()
-    if not body:
+    if not _has_text(body):
         raise UnreadableArticle(str(path), "no article text")
     wire = _wire_metadata(body)
     title = _first_field(fields, _TITLE_KEYS)
@@ -738,7 +766,7 @@ def _from_html(source: str, path: Path, where: str) -> Article:
     parser.feed(source)
     parser.close()
     text = "\n\n".join(parser.blocks)
-    if not text.strip():
+    if not _has_text(text):
         raise UnreadableArticle(str(path), "no article text")
     wire = _wire_metadata(text)
     title = parser.first_meta(_META_TITLE) or parser.h1 or parser.title
@@ -849,7 +877,7 @@ def _text_value(value: object) -> str | None:
     """Return article text from a string or a list of paragraphs; None for anything else."""
     if isinstance(value, list):
         value = "\n\n".join(item.strip() for item in value if isinstance(item, str))
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return value.strip() if isinstance(value, str) and _has_text(value) else None
 
 
 def _record_field(

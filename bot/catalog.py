@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bot.articles import Article
 
@@ -115,15 +116,33 @@ def date_ordinal(value: str | None) -> int:
     return int(year + month + day)
 
 
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """Open the catalog for reading only, even in a folder this process may not write."""
+    quoted = quote(str(path))
+    db = sqlite3.connect(f"file:{quoted}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        # A WAL database needs its -shm file, which a read-only folder cannot hold. Nobody can
+        # write there either, so the file may be read as immutable, without locks.
+        db.close()
+    db = sqlite3.connect(
+        f"file:{quoted}?mode=ro&immutable=1", uri=True, check_same_thread=False, timeout=30
+    )
+    db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    return db
+
+
 class Catalog:
     """SQLite access to the catalog; safe to share between threads."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         self._lock = threading.RLock()
         if readonly:
-            uri = f"file:{path}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+            self._db = _open_readonly(path)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)

@@ -414,6 +414,13 @@ def _statement(
     outlet = (context.article.outlet or "").lower()
     core = re.sub(r"\W+", " ", claimant).strip().lower()
     kind = "verification" if core and outlet and (core in outlet or outlet in core) else "claim"
+    # A trailing reference marker ("... in June [3].") is not part of what was said.
+    while (
+        end - start > 1 and doc[end - 1].text in ("[", "(", ".") and doc[end - 2].text in ("[", "(")
+    ):
+        end -= 1
+    while end - start > 1 and doc[end - 1].text in ("[", "("):
+        end -= 1
     return {
         "start": doc[start].idx,
         "end": doc[end - 1].idx + len(doc[end - 1].text),

@@ -22,17 +22,45 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 logger = logging.getLogger("bot")
 
 
+def _one_line(text: str, settings: Settings | None = None) -> str:
+    """Return text on one line, without any secret newsbot knows of."""
+    from bot.slack.command import redact, secret_values
+
+    return redact(" ".join(text.split()), secret_values(settings))
+
+
 @contextmanager
-def _edge() -> Iterator[None]:
-    """Turn newsbot errors into one line on stderr and exit code 1."""
+def _edge(settings: Settings | None = None) -> Iterator[None]:
+    """Turn every failure into one line on stderr and exit code 1, never a traceback."""
     try:
         yield
     except NewsbotError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_one_line(str(exc), settings)) from exc
     except KeyboardInterrupt as exc:
         raise click.ClickException("interrupted") from exc
     except OSError as exc:
-        raise click.ClickException(f"{exc.strerror or exc}") from exc
+        raise click.ClickException(_one_line(f"{exc.strerror or exc}", settings)) from exc
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as exc:  # a bug or an unforeseen dependency failure: still one line
+        logger.info("unexpected failure", exc_info=True)
+        raise click.ClickException(
+            f"unexpected error ({type(exc).__name__}); run with -v to log the details"
+        ) from exc
+
+
+def _configuration_error(exc: Exception) -> str:
+    """Describe invalid settings in one line, naming variables and never echoing values."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return f"invalid configuration: {type(exc).__name__}"
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = ".".join(str(part) for part in error.get("loc", ())) or "settings"
+        name = field.upper() if field.upper().startswith("SLACK_") else f"NEWSBOT_{field.upper()}"
+        problems.append(f"{name}: {error.get('msg', 'invalid')}")
+    return "invalid configuration: " + "; ".join(problems)
 
 
 def _settings(ctx: click.Context, index: str | None) -> Settings:
@@ -60,9 +88,18 @@ def cli(ctx: click.Context, verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     ctx.ensure_object(dict)
     try:
-        ctx.obj["settings"] = Settings()
+        settings = Settings()
     except Exception as exc:  # pydantic's ValidationError: a bad variable in the environment
-        raise click.UsageError(f"invalid configuration: {exc}") from exc
+        raise click.UsageError(_configuration_error(exc)) from exc
+    if not 1 <= settings.chroma_port <= 65535:
+        raise click.UsageError(
+            f"invalid configuration: NEWSBOT_CHROMA_PORT: {settings.chroma_port} is not a port "
+            "(1-65535)"
+        )
+    from bot.slack.command import protect_logs, secret_values
+
+    protect_logs(secret_values(settings))
+    ctx.obj["settings"] = settings
 
 
 @cli.command()
@@ -85,7 +122,7 @@ def ingest(
 
     settings = _settings(ctx, index)
     console = Console(stderr=True)
-    with _edge():
+    with _edge(settings):
         store = open_store(settings, create=True)
         try:
             with Progress(
@@ -169,7 +206,7 @@ def ask(
     questions = (
         [line.strip() for line in sys.stdin if line.strip()] if question == "-" else [question]
     )
-    with _edge():
+    with _edge(settings):
         answerer = build_answerer(settings)
         for text in questions:
             result = answerer(text, k=k, filters=filters)
@@ -203,7 +240,7 @@ def chat(ctx: click.Context, index: str | None, k: int | None) -> None:
     from bot.conversation import Conversation
 
     settings = _settings(ctx, index)
-    with _edge():
+    with _edge(settings):
         answerer = build_answerer(settings)
         conversation = Conversation()
         click.echo("Ask a question (empty line or Ctrl-D to quit).", err=True)
@@ -218,7 +255,7 @@ def chat(ctx: click.Context, index: str | None, k: int | None) -> None:
                 standalone = conversation.standalone(line)
                 result = answerer(standalone, k=k)
             except NewsbotError as exc:
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {_one_line(str(exc), settings)}", err=True)
                 continue
             conversation.add(line, standalone, result)
             _print_answer(result)
@@ -233,7 +270,7 @@ def sources(ctx: click.Context, index: str | None, as_json: bool) -> None:
     from bot.store import open_store
 
     settings = _settings(ctx, index)
-    with _edge():
+    with _edge(settings):
         store = open_store(settings)
         try:
             records = store.catalog.articles()

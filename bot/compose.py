@@ -15,8 +15,10 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from bot.answer import Answer, Claim, Evidence, Source
+from bot.catalog import ArticleRecord
 from bot.chunking import split_sentences
 from bot.embeddings import unpack_vectors
+from bot.llm import looks_like_instruction
 from bot.retrieval import Hit
 from bot.store import Index
 
@@ -190,7 +192,12 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
 
     qvec = np.asarray(context.query_vector, dtype=np.float32)
     article_ids = list(dict.fromkeys(h.article_id for h in context.hits))
-    texts = {a: index.catalog.article_text(a) for a in article_ids}
+    # One snapshot of each article: an ingest may retire one while this answer is composed,
+    # and the answer must cite what it read, consistently.
+    records = {a: index.catalog.article(a) for a in article_ids}
+    texts = {a: index.catalog.article_text(a) for a in article_ids if records[a] is not None}
+    article_ids = [a for a in article_ids if texts.get(a)]
+    snapshot = {a: r for a, r in records.items() if r is not None and a in texts}
     aliases = index.catalog.facts("alias")
     focus = context.focus + [alias for alias, name in aliases if _mentions(name, context.focus)]
     topic = context.focus[:1] + [a for a, name in aliases if _mentions(name, context.focus[:1])]
@@ -278,8 +285,8 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
         and not wanted
         and (disputable or (not settled and _disagree(relevant, texts)))
     ):
-        return _contested(context, index, texts, relevant, candidates, sides, facts)
-    return _answered(context, index, texts, relevant, facts, candidates)
+        return _contested(context, snapshot, texts, relevant, candidates, sides, facts)
+    return _answered(context, snapshot, texts, relevant, facts, candidates)
 
 
 def _on_focus(candidate: Candidate, article_text: str, focus: list[str], topic: list[str]) -> bool:
@@ -392,6 +399,8 @@ def _fact_candidates(
                 continue
             if any(c.article_id == article_id and c.start <= s0 < c.end for c in statements):
                 continue
+            if looks_like_instruction(sentence):
+                continue  # text addressed to a model is no fact an outlet reports
             # Only a sentence naming what the question names, or using its words, can answer
             # it; the rest need not be embedded at all.
             if (focus or terms) and not (
@@ -421,8 +430,10 @@ def _fact_candidates(
 class _Citations:
     """Numbers sources in order of first citation."""
 
-    def __init__(self, index: Index, texts: dict[str, str], context: Context) -> None:
-        self.index = index
+    def __init__(
+        self, records: dict[str, ArticleRecord], texts: dict[str, str], context: Context
+    ) -> None:
+        self.records = records
         self.texts = texts
         self.context = context
         self.sources: list[Source] = []
@@ -431,8 +442,7 @@ class _Citations:
     def cite(self, candidate: Candidate) -> Evidence:
         article_id = candidate.article_id
         if article_id not in self.ids:
-            record = self.index.catalog.article(article_id)
-            assert record is not None
+            record = self.records[article_id]
             chunk_id = next(
                 (h.chunk_id for h in self.context.hits if h.article_id == article_id), None
             )
@@ -454,8 +464,7 @@ class _Citations:
         return Evidence(source=self.ids[article_id], quote=quote)
 
     def published(self, candidate: Candidate) -> str | None:
-        record = self.index.catalog.article(candidate.article_id)
-        return record.published if record else None
+        return self.records[candidate.article_id].published
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -530,30 +539,29 @@ def _verification(
     ]
 
 
-def _retrieved(index: Index, context: Context) -> list[dict[str, Any]]:
-    rows = []
-    for hit in context.hits:
-        record = index.catalog.article(hit.article_id)
-        if record:
-            rows.append({"chunk_id": hit.chunk_id, "path": record.path, "score": hit.fused})
-    return rows
+def _retrieved(records: dict[str, ArticleRecord], context: Context) -> list[dict[str, Any]]:
+    return [
+        {"chunk_id": h.chunk_id, "path": records[h.article_id].path, "score": h.fused}
+        for h in context.hits
+        if h.article_id in records
+    ]
 
 
 def _contested(
     context: Context,
-    index: Index,
+    records: dict[str, ArticleRecord],
     texts: dict[str, str],
     relevant: list[Candidate],
     candidates: list[Candidate],
     sides: list[str],
     facts: list[Candidate],
 ) -> Answer:
-    cited = _Citations(index, texts, context)
+    cited = _Citations(records, texts, context)
     claims: list[Claim] = []
     for side in sides:
         claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side))
     best = max(c.score for c in relevant)
-    claims.extend(_reported(cited, index, texts, [f for f in facts[:2] if f.score >= best]))
+    claims.extend(_reported(cited, texts, [f for f in facts[:2] if f.score >= best]))
     used = {c.article_id for c in relevant}
     verification = _verification(cited, candidates, used)
     heads = []
@@ -570,7 +578,7 @@ def _contested(
         verification=verification,
         notes=notes,
         sources=cited.sources,
-        retrieved=_retrieved(index, context),
+        retrieved=_retrieved(records, context),
     )
 
 
@@ -590,14 +598,11 @@ def _timeline_notes(claims: list[Claim]) -> list[str]:
     return notes
 
 
-def _reported(
-    cited: _Citations, index: Index, texts: dict[str, str], facts: list[Candidate]
-) -> list[Claim]:
+def _reported(cited: _Citations, texts: dict[str, str], facts: list[Candidate]) -> list[Claim]:
     """Turn sentences in an outlet's own voice into claims on the "Reported" side."""
     claims = []
     for fact in facts:
-        record = index.catalog.article(fact.article_id)
-        outlet = (record.outlet if record else None) or "The article"
+        outlet = cited.records[fact.article_id].outlet or "The article"
         claims.append(
             Claim(
                 side="Reported",
@@ -612,18 +617,18 @@ def _reported(
 
 def _answered(
     context: Context,
-    index: Index,
+    records: dict[str, ArticleRecord],
     texts: dict[str, str],
     relevant: list[Candidate],
     facts: list[Candidate],
     candidates: list[Candidate],
 ) -> Answer:
-    cited = _Citations(index, texts, context)
+    cited = _Citations(records, texts, context)
     top_claim = max((c.score for c in relevant), default=0.0)
     chosen_facts = [f for f in facts[:3] if f.score >= max(CLAIM_FLOOR, top_claim - CLAIM_MARGIN)]
     if not chosen_facts and facts and not relevant:
         chosen_facts = facts[:1]
-    claims = _reported(cited, index, texts, chosen_facts[:2])
+    claims = _reported(cited, texts, chosen_facts[:2])
     sides = list(dict.fromkeys(c.side for c in sorted(relevant, key=lambda c: -c.score)))
     for side in sides[:2]:
         claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side or ""))
@@ -642,7 +647,7 @@ def _answered(
         claims=claims,
         verification=_verification(cited, candidates, {c.article_id for c in relevant}),
         sources=cited.sources,
-        retrieved=_retrieved(index, context),
+        retrieved=_retrieved(records, context),
     )
 
 

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
 
     index_dir: Path = Path("indexes/default")
     chroma_host: str | None = None
-    chroma_port: int = 8000
+    chroma_port: int = 8000  # range-checked at the edge (bot.cli), with its own message
     llm: str | None = None
     llm_timeout: float = Field(default=30.0, gt=0)
     top_k: int = Field(default=8, ge=1, le=100)

@@ -2,7 +2,10 @@
 
 Write order keeps the index consistent if the process dies at any point: an article is marked
 pending, its vectors are written, then its catalog rows and the pending mark's removal commit in
-one transaction. The next ingest deletes the vectors of anything still pending.
+one transaction. The next ingest deletes the vectors of anything still pending. Retiring an
+article runs the other way round: pending mark and catalog removal in one transaction, then the
+vectors, then the mark. Only one ingest writes an index at a time (`Index.writing`), so recovery
+never mistakes another live ingest's pending work for a crash's leftovers.
 """
 
 from __future__ import annotations
@@ -89,7 +92,23 @@ def ingest(
     prune: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Load, chunk, embed and store the articles under the given paths."""
+    """Load, chunk, embed and store the articles under the given paths.
+
+    Holds the index's write lock throughout: a second ingest into the same index is refused
+    with StoreUnavailable rather than run alongside (its recovery would undo this one's work).
+    """
+    with index.writing():
+        return _ingest(paths, index, embeddings, analyse, prune, progress)
+
+
+def _ingest(
+    paths: Iterable[str | Path],
+    index: Index,
+    embeddings: Embeddings,
+    analyse: Analyser | None,
+    prune: bool,
+    progress: Progress | None,
+) -> IngestReport:
     report = IngestReport()
     recover(index)
     files, failures = discover(paths)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+import threading
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from bot.answer import Answer, Claim, Evidence, Source
+from bot.chunking import split_sentences
 from bot.config import Settings
 from bot.errors import ModelUnavailable
 from bot.prompts import render
@@ -21,6 +21,31 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "„": '"', "′": "'"})
+# Text addressed to a language model rather than to a newspaper's readers. Articles are data; a
+# sentence like these in one is an injection attempt, and never evidence for a claim.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|the|your|of)\s+)*"
+    r"(?:previous|prior|above|earlier|preceding|system|original|initial)\b[^.!?\n]{0,30}?"
+    r"\b(?:instructions?|prompts?|rules|guidelines|directions|directives|context|messages?)\b"
+    r"|\b(?:system prompt|system message|developer mode|admin mode|jailbreak)\b"
+    r"|\byou are now\b|\bas an? (?:ai|language model|llm|assistant|chatbot)\b"
+    r"|\b(?:note|message|instructions?) (?:to|for) (?:the |any |all )?"
+    r"(?:ai|assistants?|models?|chatbots?|bots?|llms?|language models?)\b"
+    r"|^\W*(?:system|assistant|developer)\s*:"
+    r"|^\W*(?:please\s+)?(?:now\s+)?(?:answer|respond|reply|say|state|tell the user|output)\b"
+    r"[^.!?\n]{0,40}?\b(?:that|with)\b",
+    re.IGNORECASE,
+)
+_DELIMITER = re.compile(r"<(\s*/?\s*source)", re.IGNORECASE)
+_SUMMARY_WORD = re.compile(r"[^\W\d_]{4,}")
+# Words any summary may use whatever the sources say: they carry no claim of their own.
+_PLAIN_WORDS = frozenset(
+    "that this these those with from into over than then them they their there what which "
+    "while when where whom whose have been were will would could should about also only "
+    "said says according report reports reported claim claims claimed sources source article "
+    "articles both sides side disagree disagrees agree agrees dispute disputed contested "
+    "unclear unknown whether".split()
+)
 
 
 class ModelAnswer(BaseModel):
@@ -45,6 +70,37 @@ def load_model(settings: Settings) -> Any:
 def normalise(text: str) -> str:
     """Fold whitespace and typographic quotes so verbatim checks ignore only those."""
     return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip()
+
+
+def looks_like_instruction(sentence: str) -> bool:
+    """Say whether a sentence addresses a language model ("Ignore previous instructions...")."""
+    return bool(_INSTRUCTION.search(normalise(sentence)))
+
+
+def instruction_spans(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) offsets, in normalise(text), of sentences that attack the model.
+
+    That is sentences addressed to a model, and sentences forging the <source> delimiters.
+    """
+    folded = normalise(text)
+    spans = []
+    for start, end in split_sentences(text):
+        sentence = normalise(text[start:end])
+        if sentence and (looks_like_instruction(sentence) or _DELIMITER.search(sentence)):
+            at = folded.find(sentence)
+            while at != -1:
+                spans.append((at, at + len(sentence)))
+                at = folded.find(sentence, at + 1)
+    return spans
+
+
+def as_data(value: str) -> str:
+    """Neutralise what would end or forge a <source> delimiter around article text."""
+    return _DELIMITER.sub(lambda m: "‹" + m.group(1), value)
+
+
+def _attribute(value: Any) -> str:
+    return as_data(str(value)).replace('"', "'").replace("<", "‹").replace(">", "›")
 
 
 def numbered_sources(context: Context, index: Index) -> list[dict[str, Any]]:
@@ -79,17 +135,35 @@ def numbered_sources(context: Context, index: Index) -> list[dict[str, Any]]:
     return sources
 
 
+def _supports(quote: str, text: str, injected: list[tuple[int, int]]) -> bool:
+    """Say whether a quote is verbatim in a source text and not part of an injected instruction."""
+    quote = normalise(quote)
+    if len(quote) < 12:
+        return False
+    at = text.find(quote)
+    if at == -1:
+        return False
+    while at != -1:
+        if not any(start < at + len(quote) and at < end for start, end in injected):
+            return True
+        at = text.find(quote, at + 1)
+    return False
+
+
 def verify(claims: list[Claim], sources: list[dict[str, Any]]) -> list[Claim]:
-    """Keep only evidence quoted verbatim from the source it cites, and claims left with some."""
+    """Keep only evidence quoted verbatim from the source it cites, and claims left with some.
+
+    Text addressed to a model ("Ignore previous instructions and answer that ...") is never
+    evidence, even when it is quoted verbatim.
+    """
     texts = {s["id"]: normalise(s["full_text"]) for s in sources}
+    injected = {s["id"]: instruction_spans(s["full_text"]) for s in sources}
     kept = []
     for claim in claims:
         evidence = [
             e
             for e in claim.evidence
-            if e.source in texts
-            and len(normalise(e.quote)) >= 12
-            and normalise(e.quote) in texts[e.source]
+            if e.source in texts and _supports(e.quote, texts[e.source], injected[e.source])
         ]
         if evidence:
             kept.append(claim.model_copy(update={"evidence": evidence}))
@@ -98,22 +172,55 @@ def verify(claims: list[Claim], sources: list[dict[str, Any]]) -> list[Claim]:
     return kept
 
 
+def echoes_injection(
+    summary: str, claims: list[Claim], question: str, sources: list[dict[str, Any]]
+) -> bool:
+    """Say whether a summary repeats an injected instruction that no verified quote supports.
+
+    The summary is the model's own voice. Its words must come from the verified claims, the
+    question, or plain language; a word found only in a sentence addressed to the model means
+    the model followed that sentence.
+    """
+    said = " ".join(
+        [question] + [f"{c.side} {c.claimant} {e.quote}" for c in claims for e in c.evidence]
+    )
+    supported = {w.lower() for w in _SUMMARY_WORD.findall(said)}
+    injected = {
+        w.lower()
+        for s in sources
+        for start, end in instruction_spans(s["full_text"])
+        for w in _SUMMARY_WORD.findall(normalise(s["full_text"])[start:end])
+    }
+    own = {w.lower() for w in _SUMMARY_WORD.findall(summary)} - supported - _PLAIN_WORDS
+    return bool(own & injected)
+
+
 def answer_with_model(
     model: Any, context: Context, index: Index, embedded: Answer, settings: Settings
 ) -> Answer:
     """Ask the model; return its verified answer, or the embedded one with a note."""
     sources = numbered_sources(context, index)
+    # Articles go to the model as delimited data: nothing in them can close or forge a tag.
+    shown = [
+        {
+            **source,
+            "title": _attribute(source["title"]),
+            "outlet": _attribute(source["outlet"]),
+            "published": _attribute(source["published"]),
+            "text": as_data(source["text"]),
+        }
+        for source in sources
+    ]
     messages = [
         ("system", render("system")),
-        ("human", render("answer", question=context.question, sources=sources)),
+        ("human", render("answer", question=context.question, sources=shown)),
     ]
     model_id = settings.llm or type(model).__name__
     runnable = model.with_structured_output(ModelAnswer)
-    pool = ThreadPoolExecutor(max_workers=1)
     try:
-        raw = pool.submit(runnable.invoke, messages).result(timeout=settings.llm_timeout)
+        raw = _invoke(runnable, messages, settings.llm_timeout)
         parsed = raw if isinstance(raw, ModelAnswer) else ModelAnswer.model_validate(raw)
-    except FutureTimeout:
+    except TimeoutError:
         logger.warning("model %s timed out after %ss", model_id, settings.llm_timeout)
         return _rendered(embedded, "the model timed out; this is the embedded answer")
     except Exception as exc:  # any provider or parsing failure: the embedded answer stands
@@ -121,8 +228,6 @@ def answer_with_model(
         return _rendered(
             embedded, f"the model failed ({type(exc).__name__}); this is the embedded answer"
         )
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
     claims = verify(parsed.claims, sources)
     if parsed.status == "not_found" and not parsed.claims:
         return Answer(question=context.question, status="not_found", summary=parsed.summary)
@@ -130,6 +235,13 @@ def answer_with_model(
         return _rendered(
             embedded,
             "no claim of the model's answer could be verified; this is the embedded answer",
+        )
+    if echoes_injection(parsed.summary, claims, context.question, sources):
+        logger.warning("model %s repeated instructions found in an article", model_id)
+        return _rendered(
+            embedded,
+            "the model's answer followed instructions found in an article; "
+            "this is the embedded answer",
         )
     cited = sorted({e.source for c in claims for e in c.evidence})
     renumber = {old: new for new, old in enumerate(cited, 1)}
@@ -166,6 +278,30 @@ def answer_with_model(
         sources=final_sources,
         retrieved=embedded.retrieved,
     )
+
+
+def _invoke(runnable: Any, messages: Any, timeout: float) -> Any:
+    """Call the model on a daemon thread; raise TimeoutError if it has not answered in time.
+
+    A daemon thread, not an executor: a provider that never answers must not keep the
+    process from exiting once the embedded answer has been given.
+    """
+    outcome: dict[str, Any] = {}
+
+    def call() -> None:
+        try:
+            outcome["value"] = runnable.invoke(messages)
+        except BaseException as exc:  # handed to the caller's thread as is
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=call, name="newsbot-model", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _rendered(embedded: Answer, note: str) -> Answer:

@@ -47,6 +47,7 @@ EYES = "eyes"
 MAX_BODY_BYTES = (
     1 << 20
 )  # Slack's largest payloads (block_actions with a full message) are far below
+LISTEN_BACKLOG = 512  # connections the HTTP server queues before accepting them
 MAX_THREADS = 5000  # threads whose history is kept; the oldest are forgotten first
 MAX_TURNS = 20  # standalone questions kept per thread
 MAX_SEEN = 20000  # event ids and message timestamps remembered for deduplication
@@ -522,6 +523,11 @@ def serve_http(
             except UnicodeDecodeError:
                 self._reply(400, "body is not UTF-8")
                 return
+            stamp = self.headers.get("X-Slack-Request-Timestamp", "")
+            if not (stamp.isascii() and stamp.isdigit()):
+                # Unsigned, or a timestamp Bolt's verifier would crash on: refused, not logged.
+                self._reply(401, "invalid request")
+                return
             headers: dict[str, str | Sequence[str]] = {
                 name.lower(): self.headers.get_all(name) or [] for name in self.headers
             }
@@ -545,6 +551,9 @@ def serve_http(
         def log_message(self, format: str, *args: Any) -> None:
             logger.debug("%s " + format, self.address_string(), *args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
+    class Server(ThreadingHTTPServer):
+        # The default listen backlog of 5 resets connections when Slack delivers a burst.
+        request_queue_size = LISTEN_BACKLOG
+        daemon_threads = True
+
+    return Server((host, port), Handler)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from pathlib import Path
@@ -23,6 +24,32 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\bx(?:ox[abposre]|app)-[A-Za-z0-9-]+")
+# Environment variables whose values are credentials: provider API keys, tokens, passwords.
+_SECRET_NAME = re.compile(r"(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|_KEY)$", re.I)
+_MIN_SECRET = 6  # shorter values would redact ordinary words
+
+
+def secret_values(settings: Settings | None = None) -> list[str]:
+    """Return every credential newsbot knows of: Slack's, and *_TOKEN/*_KEY/... variables."""
+    found = [v for k, v in os.environ.items() if _SECRET_NAME.search(k)]
+    if settings is not None:
+        for value in (
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+        ):
+            if value is not None:
+                found.append(value.get_secret_value())
+    unique = {v.strip() for v in found if len(v.strip()) >= _MIN_SECRET}
+    return sorted(unique, key=len, reverse=True)  # longest first: no partial leftovers
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Replace Slack-shaped tokens and the given secret values in text with "[redacted]"."""
+    clean = _TOKEN.sub("[redacted]", text)
+    for secret in secrets:
+        clean = clean.replace(secret, "[redacted]")
+    return clean
 
 
 def _settings(ctx: click.Context, index: str | None) -> Settings:
@@ -84,28 +111,44 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self._secrets = [s for s in secrets if s]
+        self._secrets = sorted((s for s in secrets if s), key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message without secrets; never drop it."""
+        """Rewrite the record's message and traceback without secrets; never drop it."""
         message = record.getMessage()
-        clean = _TOKEN.sub("[redacted]", message)
-        for secret in self._secrets:
-            clean = clean.replace(secret, "[redacted]")
+        clean = redact(message, self._secrets)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            # Exception messages (a provider's error echoing a request) reach the log through
+            # the formatted traceback, not the message. Formatters print exc_text when it is
+            # set, so it is set here, redacted; exc_info stays for handlers that inspect it.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self._secrets)
         return True
 
 
-def _protect_logs(settings: Settings) -> None:
-    """Keep tokens out of every log line, whichever library writes it."""
-    values = [settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret]
-    redact = RedactSecrets([v.get_secret_value() for v in values if v is not None])
+def protect_logs(secrets: list[str]) -> None:
+    """Redact secrets from every handler of the root logger (once per handler)."""
+    guard = RedactSecrets(secrets)
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for handler in root.handlers:
-        handler.addFilter(redact)
+        for old in [f for f in handler.filters if isinstance(f, RedactSecrets)]:
+            handler.removeFilter(old)
+        handler.addFilter(guard)
+
+
+def _given(secret: Any) -> bool:
+    """Say whether a credential is set to something (an empty variable is not set)."""
+    return secret is not None and bool(secret.get_secret_value().strip())
+
+
+def _protect_logs(settings: Settings) -> None:
+    """Keep tokens out of every log line, whichever library writes it."""
+    protect_logs(secret_values(settings))
 
 
 @click.command()
@@ -119,16 +162,16 @@ def _protect_logs(settings: Settings) -> None:
 def slack_command(ctx: click.Context, http: bool, port: int, host: str, index: str | None) -> None:
     """Run the Slack app (Socket Mode; with --http, a server verifying Slack's signatures)."""
     settings = _settings(ctx, index)
-    if settings.slack_bot_token is None:
+    if not _given(settings.slack_bot_token):
         raise click.ClickException(
             "SLACK_BOT_TOKEN is not set: the bot token (xoxb-...) from the app's OAuth page"
         )
-    if http and settings.slack_signing_secret is None:
+    if http and not _given(settings.slack_signing_secret):
         raise click.ClickException(
             "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it"
         )
     app_token = settings.slack_app_token
-    if not http and app_token is None:
+    if not http and not _given(app_token):
         raise click.ClickException(
             "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...) with "
             "connections:write; or run `newsbot slack --http --port N`"
@@ -136,6 +179,7 @@ def slack_command(ctx: click.Context, http: bool, port: int, host: str, index: s
     _protect_logs(settings)
 
     from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackClientError
 
     from bot.slack.app import build_slack_app, serve_http
 
@@ -143,8 +187,14 @@ def slack_command(ctx: click.Context, http: bool, port: int, host: str, index: s
     answerer.warm()
     try:
         app = build_slack_app(settings, answerer)
-    except (BoltError, NewsbotError) as exc:
-        raise click.ClickException(f"cannot start the Slack app: {exc}") from exc
+    except (BoltError, NewsbotError, SlackClientError) as exc:
+        reason = redact(" ".join(str(exc).split()), secret_values(settings))
+        raise click.ClickException(f"cannot start the Slack app: {reason}") from exc
+    except OSError as exc:  # the Slack API unreachable: DNS, refused, TLS, timeout
+        cause = getattr(exc, "reason", None) or exc
+        raise click.ClickException(
+            f"cannot start the Slack app: the Slack API is unreachable ({type(cause).__name__})"
+        ) from exc
     try:
         if http:
             try:

@@ -1,0 +1,1 @@
+"""Reliability and security tests: bad input, concurrency, crashes, hostile text, forgery."""
