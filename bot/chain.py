@@ -21,7 +21,7 @@ _NAME = re.compile(r"[\w'’-]*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 
 def question_names(question: str) -> list[str]:
-    """Return the proper names a question mentions ("Chasiv Yar", "World Cup")."""
+    """Return the proper names a question mentions ("Port Ellis", "World Cup")."""
     names = []
     for match in _NAME.finditer(question):
         words = match.group().split()

@@ -179,7 +179,7 @@ class _ArticleContext:
 
 
 def _phrase_tokens(ent: Any) -> list[Any]:
-    """Return the tokens of a name with its left modifiers ("Russian President ...")."""
+    """Return the tokens of a name with its left modifiers ("Sylvanian President ...")."""
     head = ent.root
     start = min(head.left_edge.i, ent.start)
     return [t for t in head.doc[start : ent.end]]
@@ -266,7 +266,7 @@ def _sentence_statements(doc: Any, context: _ArticleContext) -> list[Statement]:
         if (
             token.pos_ == "NOUN"
             and token.lemma_.lower() in CLAIM_NOUNS
-            and token.dep_ not in ("nsubj", "nsubjpass")  # "Putin's statement led the news"
+            and token.dep_ not in ("nsubj", "nsubjpass")  # "the minister's statement led the news"
         ):
             speaker = _nominal_speaker(token)
             if speaker is not None:
@@ -288,7 +288,7 @@ def _sentence_statements(doc: Any, context: _ArticleContext) -> list[Statement]:
 
 
 def _nominal_speaker(noun: Any) -> Any | None:
-    """Return who makes a claim named by a noun: "claims by X", "X's claim", "Russian claims"."""
+    """Return who makes a claim named by a noun: "claims by X", "X's claim", "Sylvanian claims"."""
     for child in noun.children:
         if child.dep_ == "prep" and child.lower_ == "by":
             objects = [c for c in child.children if c.dep_ == "pobj"]
@@ -310,7 +310,7 @@ def _subject(verb: Any) -> Any | None:
     for child in verb.children:
         if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and verb.lemma_ == "quote"):
             return child
-    # "Putin was quoted as saying", "..., calling it lies": the speaker is the governing verb's.
+    # "Marlow was quoted as saying", "..., calling it lies": the speaker is the governing verb's.
     governor = verb.head.head if verb.dep_ == "pcomp" and verb.head.dep_ == "prep" else verb.head
     if (
         verb.dep_ in ("pcomp", "xcomp", "advcl")
@@ -469,7 +469,7 @@ def _evidence_bounds(doc: Any, verb: Any, tokens: list[Any], according: bool) ->
     members.update(t.i for t in tokens)
     lo, hi = min(members), max(members) + 1
     # A clause that is most of the sentence, too short to stand alone, or carrying nothing
-    # said ("Ukraine, Putin was quoted as saying, was unable...") means the whole sentence.
+    # said ("The port, Marlow was quoted as saying, was closed...") means the whole sentence.
     said = any(c.dep_ in ("ccomp", "xcomp", "dobj", "attr", "oprd", "advcl") for c in root.children)
     if hi - lo < 6 or (hi - lo) >= len(doc) - 3 or not said:
         return sentence

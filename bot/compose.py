@@ -78,7 +78,7 @@ def _side_key(side: str) -> str:
     return re.sub(r"[^a-z]", "", side.lower())
 
 
-# English demonym endings: "Israel" -> "Israeli", "Ukraine" -> "Ukrainian", "Sudan" -> "Sudanese".
+# English demonym endings: "Iceland" -> "Icelandic", "Kenya" -> "Kenyan", "Malta" -> "Maltese".
 _DEMONYM_ENDINGS = ("n", "an", "ian", "ean", "i", "ese", "ish", "ic", "er", "ite")
 
 
@@ -86,8 +86,8 @@ def merge_sides(sides: Sequence[str]) -> dict[str, str]:
     """Map each side name to a canonical one, joining demonyms with their place.
 
     Two names are one side when one is the other with a demonym ending, after dropping the
-    other's final vowel ("Ukraine" / "Ukrainian", "Israel" / "Israeli"), when a name's first
-    word is such a side ("Israeli military" with "Israel"), or when every word of a name of two
+    other's final vowel ("Kenya" / "Kenyan", "Nepal" / "Nepali"), when a name's first
+    word is such a side ("Nepali military" with "Nepal"), or when every word of a name of two
     words or more is in the other ("workers' union", "United Workers Union"). The shortest
     spelling names the side.
     """

@@ -42,7 +42,7 @@ class Conversation:
 def condense(previous: str | None, question: str) -> str:
     """Rewrite a follow-up against the previous standalone question.
 
-    "Who controls Pokrovsk?" then "and Vovchansk?" becomes "Who controls Vovchansk?": the
+    "Who controls Port Ellis?" then "and Castlebay?" becomes "Who controls Castlebay?": the
     follow-up's subject replaces the last name the previous question asked about.
     """
     match = _FOLLOW_UP.match(question)

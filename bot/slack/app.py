@@ -58,7 +58,7 @@ _LABELLED_LINK = re.compile(r"<[^<>|]*\|([^<>]*)>")
 _BARE_LINK = re.compile(r"<([^<>]*)>")
 _MENTION = re.compile(r"<@([A-Z0-9]+)")
 GENERIC_FAILURE = "Something went wrong while answering; it has been logged."
-USAGE = "Ask me about the news, e.g. `@newsbot Who controls Pokrovsk?`"
+USAGE = "Ask me about the news, e.g. `@newsbot Who controls the port?`"
 
 
 class Tracker:
@@ -390,7 +390,7 @@ def register_command(app: App, state: SlackState) -> None:
     def on_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         text = question_text(command.get("text", ""), None)
         if not text:
-            ack("Usage: `/newsbot QUESTION`, e.g. `/newsbot Who controls Pokrovsk?`")
+            ack("Usage: `/newsbot QUESTION`, e.g. `/newsbot Who controls the port?`")
             return
         ack()
         channel, user = command.get("channel_id", ""), command.get("user_id", "")
