@@ -366,6 +366,7 @@ def _statement(
             return None
         claimant = context.full_name(context.last_speaker)
         side = context.side_of(context.last_speaker)
+        person = True  # "he said": the last named speaker, always a person
     else:
         # A surname the article introduced earlier is that person, however the tagger read it.
         person = head.ent_type_ == "PERSON" or (
@@ -433,7 +434,7 @@ def _statement(
         "negated": bool(negated),
         "kind": kind,
         "places": _places(doc, start, end, {t.i for t in tokens}),
-        "person": head.ent_type_ == "PERSON" or _key(head.text) in context.mentions,
+        "person": person,
     }
 
 

@@ -295,3 +295,11 @@ def test_a_short_name_is_resolved_to_its_full_mention(
     statement = about(text, statements(text), " said ")
     assert full in statement["claimant"]
     assert statement["side"] == side
+
+
+def test_a_pronoun_speaker_is_a_person_whose_side_can_be_learned_elsewhere() -> None:
+    text = "Governor Ada Marlow said the port was shut. He said it would reopen on Monday."
+    statements, _ = analyse_article(make_article(text))
+    said = [s for s in statements if text[s["start"] : s["end"]].startswith("He said")]
+    assert said and said[0]["claimant"].endswith("Ada Marlow")
+    assert said[0]["person"] is True
