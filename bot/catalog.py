@@ -386,6 +386,10 @@ class Catalog:
             result[row[0]].append(json.loads(row[1]))
         return result
 
+    def all_facts(self) -> list[tuple[str, str, str]]:
+        """Return every (kind, key, value) fact learned at ingest."""
+        return [(r[0], r[1], r[2]) for r in self._rows("SELECT kind, key, value FROM facts")]
+
     def facts(self, kind: str, key: str | None = None) -> list[tuple[str, str]]:
         """Return (key, value) facts of a kind learned at ingest, such as aliases."""
         if key is None:

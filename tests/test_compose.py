@@ -10,8 +10,6 @@ from bot.compose import (
     _disagree,
     _heard,
     _on_focus,
-    _resolve_side,
-    merge_sides,
 )
 
 TEXT = (
@@ -70,23 +68,3 @@ def test_disputes_are_denials_or_different_numbers() -> None:
     assert _disagree([first, second], texts)  # 300 against 500
     assert _disagree([first, denial], texts)
     assert not _disagree([first, Candidate("a", 0, 19, 1.0, side="Army")], texts)
-
-
-def test_a_side_learned_elsewhere_applies_to_people_not_to_groups() -> None:
-    affiliations = {"greer": "Freedonia", "commander": "Sylvania"}
-    person = {"claimant": "Greer", "side": "Greer", "person": True}
-    group = {"claimant": "Military commanders", "side": None, "person": False}
-    assert _resolve_side(person, affiliations) == "Freedonia"
-    assert _resolve_side(group, affiliations) == "Military commanders"
-    # With no match, the speaker's own name stands, not some other speaker's side.
-    stranger = {"claimant": "Ada Quill", "side": None, "owner": "workers", "person": True}
-    assert _resolve_side(stranger, affiliations) == "Ada Quill"
-    spelled = {"claimant": "Tomas Greerr", "side": None, "person": True}
-    assert _resolve_side(spelled, affiliations) == "Freedonia"  # transliteration variants
-
-
-def test_sides_named_with_the_same_words_are_one() -> None:
-    canon = merge_sides(["workers' union", "United Workers Union", "Acme Corp", "union"])
-    assert canon["United Workers Union"] == canon["workers' union"] == "Workers' union"
-    assert canon["Acme Corp"] == "Acme Corp"
-    assert canon["union"] == "Union"  # one shared word is not enough to join

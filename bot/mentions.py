@@ -1,0 +1,511 @@
+"""What an article has said so far: who was mentioned, and what names and bodies stand for.
+
+Pronouns and short descriptions are resolved here, as a reader resolves them: "he" is the
+nearest person mentioned before, preferring the subject of the closest sentence and respecting
+gender and number; "the spokesperson", "the group" and "the General Staff" are the nearest
+earlier mention of the same kind; a surname alone is the person named in full earlier. The
+article's aliases ("X, also known as Y"), owners ("the Y-run ministry") and conflicts
+("fighting between X and Y") are learned from its words as facts for answering.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.articles import Article
+from bot.lexicon import GROUP_NOUNS, PERSON_ROLES, PLACE_NOUNS, SPEECH_NOUNS, STATE_INSTITUTIONS
+from bot.speakers import (
+    Speaker,
+    clean,
+    describe,
+    phrase,
+    quoted_tokens,
+    state_body,
+)
+
+PRONOUNS = frozenset(["he", "she", "they", "it", "we", "i", "his", "her", "their", "its"])
+_MALE = frozenset(["he", "his", "him"])
+_FEMALE = frozenset(["she", "her", "hers"])
+_LOOKBACK = 4  # sentences a pronoun may reach back
+_QUOTE_CHARS = '"“”'
+Fact = tuple[str, str, str]
+
+
+@dataclass
+class Mention:
+    """A noun phrase an article has used: who or what it names, and where."""
+
+    sentence: int
+    position: int
+    speaker: Speaker
+    subject: bool
+    spoke: bool = False
+
+
+def side_of(speaker: Speaker) -> str | None:
+    """Return the camp a description names on its own, before any answer weighs it."""
+    org, nation = speaker.get("org"), speaker.get("nation")
+    if org and nation and state_body(org):
+        return str(nation)
+    return org or nation or None
+
+
+def _surname(name: str) -> str:
+    words = name.split()
+    return re.sub(r"'s?$", "", words[-1].lower().replace("’", "'")) if words else ""
+
+
+class ArticleContext:
+    """The mentions of one article so far, for resolving the speakers of its next sentences."""
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self.mentions: list[Mention] = []
+        self.people: dict[str, Speaker] = {}  # surname -> fullest description of that person
+        self.genders: dict[str, str] = {}  # surname -> "m" / "f", from pronouns that fit
+        self.sentence = 0
+        self.previous: Speaker | None = None  # the last speaker heard
+        self.previous_statement: dict[str, Any] | None = None
+
+    def begin(self, number: int, doc: Any) -> None:
+        """Start a sentence: its noun phrases become mentions (a pronoun sees those before it)."""
+        self.sentence = number
+        self.learn(doc)
+
+    def after(self, found: list[dict[str, Any]]) -> None:
+        """Remember the last statement of a sentence (a following quote may continue it)."""
+        if found:
+            last = found[-1]
+            self.previous_statement = dict(last)
+            self.previous_statement["quoted"] = any(c in last.get("claim", "") for c in '“”"') or (
+                last["_verb"].doc.text.count("“") + last["_verb"].doc.text.count('"') > 0
+            )
+        elif self.previous_statement is not None:
+            self.previous_statement = None
+
+    def heard(self, speaker: Speaker, head: Any) -> None:
+        """Record that a speaker spoke (speakers are the likeliest antecedents)."""
+        self.previous = speaker
+        self.mentions.append(Mention(self.sentence, head.i, speaker, True, spoke=True))
+
+    def learn(self, doc: Any) -> None:
+        """Record the sentence's noun phrases as mentions later sentences may refer to."""
+        quoted = quoted_tokens(doc)
+        for token in doc:
+            if token.i in quoted or token.pos_ not in ("NOUN", "PROPN"):
+                continue
+            if token.dep_ not in ("nsubj", "nsubjpass", "dobj", "pobj", "appos", "ROOT", "conj"):
+                continue
+            if token.dep_ == "conj" and token.head.pos_ not in ("NOUN", "PROPN"):
+                continue
+            lemma = token.lemma_.lower()
+            if not (
+                token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP")
+                or token.pos_ == "PROPN"
+                or lemma in STATE_INSTITUTIONS | GROUP_NOUNS | SPEECH_NOUNS | PERSON_ROLES
+            ):
+                continue  # "the rocket from the group" is no one who could speak later
+            speaker = describe(doc, token, phrase(token))
+            if not (speaker.get("person") or speaker.get("org") or speaker.get("nation")) and (
+                speaker["head"] not in STATE_INSTITUTIONS | GROUP_NOUNS | SPEECH_NOUNS
+            ):
+                continue
+            subject = token.dep_ in ("nsubj", "nsubjpass")
+            self.mentions.append(Mention(self.sentence, token.i, speaker, subject))
+            name = speaker.get("name")
+            if name and (token.ent_type_ == "PERSON" or lemma in PERSON_ROLES):
+                self._remember(_surname(name), speaker)
+
+    def _remember(self, key: str, speaker: Speaker) -> None:
+        """Keep the fullest description of a person: the longest mention, every affiliation."""
+        known = self.people.get(key)
+        if known is None:
+            self.people[key] = dict(speaker)
+            return
+        merged = dict(known)
+        for field in ("nation", "org", "of"):
+            merged[field] = known.get(field) or speaker.get(field)
+        merged["independent"] = bool(known.get("independent") or speaker.get("independent"))
+        if len(speaker.get("name") or "") > len(known.get("name") or ""):
+            merged["name"] = speaker["name"]
+        if len(speaker["text"]) > len(known["text"]):
+            merged["text"] = speaker["text"]
+        self.people[key] = merged
+
+    # --- resolution -----------------------------------------------------------------------
+
+    def resolve(self, doc: Any, head: Any, tokens: list[Any]) -> Speaker | None:
+        """Return who a speaker's words refer to, or None when nothing can be said."""
+        lower = head.lower_
+        if lower in PRONOUNS and len(tokens) <= 2:
+            return self._pronoun(lower, head.i)
+        speaker = describe(doc, head, tokens)
+        definite = tokens[0].lower_ in ("the", "this", "that") if tokens else False
+        bare = not (speaker.get("nation") or speaker.get("org") or speaker.get("name"))
+        if bare and definite and head.pos_ == "NOUN":
+            earlier = self._same_kind(speaker["head"], head.i)
+            if earlier is not None:
+                return earlier
+        # "his commanders", "its spokesman": whose they are decides whom they speak for.
+        owners = [c for c in head.children if c.dep_ == "poss" and c.lower_ in PRONOUNS]
+        if owners and bare:
+            whose = self._pronoun(owners[0].lower_, owners[0].i)
+            if whose is not None:
+                speaker = dict(speaker)
+                for key in ("nation", "org"):
+                    speaker[key] = whose.get(key)
+                speaker["of"] = whose.get("name") or whose.get("text")
+                return speaker
+        name = speaker.get("name")
+        if not name and head.pos_ == "PROPN" and _surname(head.text) in self.people:
+            name = head.text  # a surname the tagger did not read as a person
+        if name:
+            full = self.people.get(_surname(name))
+            if full is not None and full is not speaker:
+                merged = dict(full)
+                if len(speaker["text"]) > len(full["text"]):
+                    merged["text"] = speaker["text"]
+                for key in ("nation", "org", "independent", "institution"):
+                    merged[key] = speaker.get(key) or full.get(key)
+                if speaker.get("org") == head.text:
+                    merged["org"] = full.get("org")
+                speaker = merged
+        if not speaker.get("nation") and (
+            speaker.get("org") or speaker.get("institution") in STATE_INSTITUTIONS
+        ):
+            speaker = self._inherit_nation(speaker)
+        return speaker
+
+    def _inherit_nation(self, speaker: Speaker) -> Speaker:
+        """Give an unqualified body the country the article named it with before.
+
+        "The General Staff" after "the General Staff of the Sylvanian army" is Sylvania's; "the
+        defence ministry" in an article about one country's forces is that country's.
+        """
+        org = speaker.get("org")
+        kind = speaker.get("institution")
+        for mention in reversed(self.mentions):
+            other = mention.speaker
+            if org and other.get("org") == org and other.get("nation"):
+                return {**speaker, "nation": other["nation"]}
+        if org and not state_body(org):
+            return speaker  # a named group is its own party
+        # "the 3rd Brigade" after "a Sylvanian officer in a brigade": the same kind of body.
+        for mention in reversed(self.mentions):
+            other = mention.speaker
+            same = kind and other.get("institution") == kind and other.get("nation")
+            if same and not other.get("independent") and not other.get("nonstate"):
+                return {**speaker, "nation": other["nation"]}
+        for mention in reversed(self.mentions):
+            other = mention.speaker
+            if (
+                other.get("nation")
+                and not other.get("independent")
+                and (
+                    other["head"] in STATE_INSTITUTIONS
+                    or (other.get("org") and state_body(str(other["org"])))
+                )
+            ):
+                return {**speaker, "nation": other["nation"]}
+        return speaker
+
+    def _pronoun(self, pronoun: str, position: int) -> Speaker | None:
+        """Return the nearest compatible antecedent of a pronoun."""
+        if pronoun in ("we", "i"):
+            return None
+        for distance in range(0, _LOOKBACK + 1):
+            number = self.sentence - distance
+            if number < 0:
+                break
+            found = [
+                m
+                for m in self.mentions
+                if m.sentence == number
+                and (distance or m.position < position)
+                and self._fits(m, pronoun)
+            ]
+            if not found:
+                continue
+            # The subject of the closest sentence, then speakers, then the latest mention.
+            best = max(found, key=lambda m: (m.subject, m.spoke, m.position))
+            name = best.speaker.get("name")
+            if name and pronoun in _MALE | _FEMALE:
+                self.genders.setdefault(_surname(name), "m" if pronoun in _MALE else "f")
+            return best.speaker
+        return None
+
+    def _fits(self, mention: Mention, pronoun: str) -> bool:
+        speaker = mention.speaker
+        if pronoun in _MALE | _FEMALE:
+            if not speaker.get("person") or speaker.get("plural"):
+                return False
+            gender = speaker.get("gender") or self.genders.get(_surname(speaker.get("name") or ""))
+            return gender is None or gender == ("m" if pronoun in _MALE else "f")
+        if pronoun in ("it", "its"):
+            return (
+                not speaker.get("person")
+                and not speaker.get("plural")
+                and bool(speaker.get("org") or speaker.get("nation") or speaker.get("institution"))
+                and speaker["head"] not in SPEECH_NOUNS
+            )
+        # they / their: people in the plural, or a body (a group is "they" in news copy).
+        return bool(speaker.get("plural")) or bool(
+            not speaker.get("person") and (speaker.get("org") or speaker.get("nation"))
+        )
+
+    def _same_kind(self, head: str, position: int) -> Speaker | None:
+        """Return the nearest earlier mention of the same kind ("the group", "the spokesperson")."""
+        for mention in reversed(self.mentions):
+            if mention.sentence == self.sentence and mention.position >= position:
+                continue
+            speaker = mention.speaker
+            named = speaker.get("nation") or speaker.get("org") or speaker.get("name")
+            if not named:
+                continue
+            if speaker["head"] == head or (
+                head in GROUP_NOUNS and speaker.get("org") and not speaker.get("person")
+            ):
+                return speaker
+        return None
+
+    def complete(self, statements: list[dict[str, Any]]) -> None:
+        """Give state bodies the article left unqualified its one country, once it is read.
+
+        "A military source said ..." before the article names "the Sylvanian army": when the
+        article's state bodies all belong to one country, the source is that country's.
+        """
+        from bot import geo
+
+        expansions = {alias: name for _, alias, name in learn_aliases(self.article.text)}
+        for mention in self.mentions:
+            org = mention.speaker.get("org")
+            full = expansions.get(str(org).lower()) if org else None
+            if full and not mention.speaker.get("nation"):
+                country = next((w for w in full.split() if geo.country(w)), None)
+                if country and state_body(full):
+                    mention.speaker = {**mention.speaker, "nation": geo.country(country).name}  # type: ignore[union-attr]
+        nations = {
+            m.speaker["nation"]
+            for m in self.mentions
+            if m.speaker.get("nation")
+            and not m.speaker.get("independent")
+            and not m.speaker.get("nonstate")
+            and (
+                m.speaker.get("institution") in STATE_INSTITUTIONS
+                or (m.speaker.get("org") and state_body(str(m.speaker["org"])))
+            )
+        }
+        if len(nations) != 1:
+            return
+        nation = next(iter(nations))
+        for statement in statements:
+            speaker = statement["speaker"]
+            if speaker.get("nation") or speaker.get("org") or speaker.get("nonstate"):
+                continue
+            if speaker.get("institution") in STATE_INSTITUTIONS - GROUP_NOUNS:
+                statement["speaker"] = {**speaker, "nation": nation}
+
+    def affiliation_facts(self) -> list[Fact]:
+        """Return what the article says each named person speaks for, by surname."""
+        facts = []
+        for key, speaker in self.people.items():
+            party = {k: speaker.get(k) for k in ("nation", "org", "independent")}
+            if party.get("nation") or party.get("org"):
+                facts.append(("affiliation", key, json.dumps(party, sort_keys=True)))
+        return facts
+
+
+# --- facts learned from an article's words -------------------------------------------------------
+
+_NAME = r"[A-Z][\w.'’-]+(?: (?:of |the |and |for )?[A-Z][\w.'’-]+){0,6}"
+_ALIAS_PATTERNS = [
+    re.compile(
+        r"\bname (?:of|for) (?P<alias>[A-Z][\w'’-]+) (?:to refer to|for) (?P<name>[A-Z][\w'’-]+)"
+    ),
+    re.compile(
+        r"\b(?P<name>[A-Z][\w'’-]+), (?:also |formerly |previously )?known as "
+        r"(?P<alias>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)*)"
+    ),
+    re.compile(rf"\b[Aa]lso known as (?P<alias>{_NAME}), (?:the )?(?P<name>{_NAME})"),
+    re.compile(
+        r"\b(?P<name>(?:[A-Z][\w.'’-]+ ){0,6}[A-Z][\w'’-]+) "
+        r"\((?:also called |known as |formerly )?(?P<alias>[A-Z][\w'’-]+)\)"
+    ),
+]
+# "the Harbour Workers Front, or HWF": only an acronym of the name's own initials.
+_OR_ACRONYM = re.compile(rf"\b(?P<name>{_NAME}), or (?P<alias>[A-Z][A-Z.]{{1,7}})\b")
+# "calls the town ... by its old name of Morrow": the town named last before.
+_CALLS = re.compile(
+    r"\bcalls? the (?P<noun>" + "|".join(sorted(PLACE_NOUNS)) + r")\b[^.]*?"
+    r"\bby (?:its|the) (?:[\w-]+ )*?name(?: of)? (?P<alias>[A-Z][\w'’-]+)"
+)
+_PLACE_NAMED = (
+    r"(?:{noun} of (?P<a>[A-Z][\w'’-]+)|(?P<b>[A-Z][\w'’-]+), (?:a|the) (?:[\w-]+ ){{0,3}}{noun}\b)"
+)
+
+
+def initials(name: str) -> str:
+    """Return the initials of a name's capitalised words ("Okavi Tribal Council" -> "OTC")."""
+    return "".join(w[0] for w in re.findall(r"[A-Z][\w'’-]*", name))
+
+
+def learn_aliases(text: str) -> list[Fact]:
+    """Find names an article says are other names of a place, body or thing."""
+    facts: list[Fact] = []
+    from bot import geo
+
+    for pattern in _ALIAS_PATTERNS:
+        for match in pattern.finditer(text):
+            alias, name = match.group("alias"), match.group("name")
+            name = re.sub(r"^(?:The|A|An) ", "", name)
+            if alias.lower() == name.lower() or len(alias) < 2 or name.isupper():
+                continue  # "PORT ELLIS (Wire) -" is a dateline, not a second name
+            if geo.country(alias) or text[match.end() : match.end() + 3].strip()[:1] in "-–—":
+                continue  # "Intense (Sylvanian) shelling" glosses a word, it renames nothing
+            facts.append(("alias", alias.lower(), name))
+    for match in _OR_ACRONYM.finditer(text):
+        alias, name = match.group("alias").replace(".", ""), match.group("name")
+        words = name.split()
+        for skip in range(len(words)):
+            tail = " ".join(words[skip:])
+            if initials(tail) == alias:
+                facts.append(("alias", alias.lower(), tail))
+                break
+    for match in _CALLS.finditer(text):
+        noun = match.group("noun")
+        before = text[: match.start()]
+        pattern = re.compile(_PLACE_NAMED.format(noun=noun))
+        named = [m.group("a") or m.group("b") for m in pattern.finditer(before)]
+        if named:
+            facts.append(("alias", match.group("alias").lower(), named[-1]))
+    return facts
+
+
+def learn_relations(doc: Any) -> list[Fact]:
+    """Find what a sentence says of bodies: who runs whom, and who fights whom."""
+    facts: list[Fact] = []
+    for token in doc:
+        owned: Any = None
+        owner: str | None = None
+        lemma = token.lemma_.lower()
+        # "media run by the Harbour Front": the owner's camp.
+        if lemma in ("run", "control", "operate") and token.dep_ in ("acl", "relcl"):
+            agents = [c for c in token.children if c.dep_ == "agent"]
+            objects = [c for a in agents for c in a.children if c.dep_ == "pobj"]
+            if objects and objects[0].pos_ == "PROPN":
+                owned, owner = token.head, _proper(objects[0])
+        # "the Harbour Front, the group that rules Tessel": the Front runs Tessel.
+        elif lemma in ("rule", "run", "govern", "control") and token.dep_ == "relcl":
+            objects = [c for c in token.children if c.dep_ == "dobj"]
+            ruler = token.head
+            while ruler.pos_ != "PROPN" and ruler.dep_ == "appos" and ruler.head.i != ruler.i:
+                ruler = ruler.head
+            if objects and ruler.pos_ == "PROPN":
+                owned, owner = objects[0], _proper(ruler)
+        # "the Okavi-run council of Tessel".
+        elif (
+            token.text == "-"
+            and token.i + 1 < len(doc)
+            and doc[token.i + 1].lower_
+            in (
+                "run",
+                "led",
+                "controlled",
+            )
+        ):
+            before = doc[token.i - 1]
+            target = doc[token.i + 1]
+            while target.dep_ in ("amod", "compound", "npadvmod") and target.head.i != target.i:
+                target = target.head
+            if before.pos_ == "PROPN" and target.pos_ in ("NOUN", "PROPN"):
+                owned, owner = target, _proper(before)
+        elif re.fullmatch(r"[A-Z][\w'’]*-(?:run|led|controlled)", token.text):
+            target = token
+            while target.dep_ in ("amod", "compound", "npadvmod") and target.head.i != target.i:
+                target = target.head
+            if target.pos_ in ("NOUN", "PROPN"):
+                name = _proper(token)
+                owned, owner = target, re.sub(r"-(?:run|led|controlled)$", "", name)
+        if owned is not None and owner:
+            key = _owned_name(owned, owner)
+            if key:
+                facts.append(("owner", key, clean(owner)))
+        # "a conflict between X and Y", "fighting between X and Y": X and Y are opponents.
+        if token.lower_ == "between" and token.head.lemma_.lower() in (
+            "conflict",
+            "war",
+            "fighting",
+            "clash",
+            "clashes",
+            "battle",
+            "dispute",
+            "rivalry",
+        ):
+            objects = [c for c in token.children if c.dep_ == "pobj"]
+            if objects:
+                first = objects[0]
+                others = [c for c in first.conjuncts]
+                for other in others:
+                    facts.append(("opposes", clean(_np(first)), clean(_np(other))))
+                # "Sylvania's war between X and Y", "Sylvania has been torn by a conflict
+                # between X and Y": both fight within that country.
+                country = _country_of_clause(token.head)
+                if country:
+                    for party in [first, *others]:
+                        facts.append(("within", clean(_np(party)), country))
+    return facts
+
+
+def _country_of_clause(noun: Any) -> str | None:
+    """Return the country a conflict noun belongs to: its possessor or its clause's subject."""
+    from bot import geo
+
+    candidates = [c for c in noun.children if c.dep_ == "poss"]
+    head = noun
+    for _ in range(4):
+        if head.pos_ in ("VERB", "AUX"):
+            candidates += [c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")]
+            break
+        if head.head.i == head.i:
+            break
+        head = head.head
+    for candidate in candidates:
+        found = geo.country(candidate.text)
+        if found:
+            return found.name
+    return None
+
+
+def _np(token: Any) -> str:
+    """Return the proper-name part of a noun phrase, or its head word."""
+    tokens = [t for t in phrase(token) if t.pos_ in ("PROPN",) or t.i == token.i]
+    if not tokens:
+        return str(token.text)
+    start, end = min(t.i for t in tokens), max(t.i for t in tokens) + 1
+    return str(token.doc[start:end].text)
+
+
+def _proper(token: Any) -> str:
+    """Return a proper name with the proper nouns written before it ("Harbour Front")."""
+    start = token.i
+    while start > 0 and token.doc[start - 1].pos_ == "PROPN":
+        start -= 1
+    return str(token.doc[start : token.i + 1].text)
+
+
+def _owned_name(owned: Any, owner: str) -> str | None:
+    """Return the name of what is run: "the council of Tessel" -> "tessel"; None if unnamed."""
+    if owned.pos_ == "PROPN":
+        name = _proper(owned)
+        return None if name == owner else name.lower()
+    for child in owned.children:
+        if child.dep_ == "prep" and child.lower_ in ("of", "in"):
+            for obj in child.children:
+                if obj.dep_ == "pobj" and obj.pos_ == "PROPN":
+                    return _proper(obj).lower()
+    names = [c for c in owned.children if c.dep_ == "compound" and c.pos_ == "PROPN"]
+    names = [c for c in names if c.text != owner]
+    return " ".join(c.text for c in names).lower() or None
