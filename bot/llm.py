@@ -10,33 +10,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from bot.answer import Answer, Claim, Evidence, Source
-from bot.chunking import split_sentences
 from bot.config import Settings
 from bot.errors import ModelUnavailable
 from bot.prompts import render
+from bot.safety import DELIMITER, instruction_spans, normalise
 from bot.store import Index
 
 if TYPE_CHECKING:
-    from bot.compose import Context
+    from bot.evidence import Context
 
 logger = logging.getLogger(__name__)
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "„": '"', "′": "'"})
-# Text addressed to a language model rather than to a newspaper's readers. Articles are data; a
-# sentence like these in one is an injection attempt, and never evidence for a claim.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|the|your|of)\s+)*"
-    r"(?:previous|prior|above|earlier|preceding|system|original|initial)\b[^.!?\n]{0,30}?"
-    r"\b(?:instructions?|prompts?|rules|guidelines|directions|directives|context|messages?)\b"
-    r"|\b(?:system prompt|system message|developer mode|admin mode|jailbreak)\b"
-    r"|\byou are now\b|\bas an? (?:ai|language model|llm|assistant|chatbot)\b"
-    r"|\b(?:note|message|instructions?) (?:to|for) (?:the |any |all )?"
-    r"(?:ai|assistants?|models?|chatbots?|bots?|llms?|language models?)\b"
-    r"|^\W*(?:system|assistant|developer)\s*:"
-    r"|^\W*(?:please\s+)?(?:now\s+)?(?:answer|respond|reply|say|state|tell the user|output)\b"
-    r"[^.!?\n]{0,40}?\b(?:that|with)\b",
-    re.IGNORECASE,
-)
-_DELIMITER = re.compile(r"<(\s*/?\s*source)", re.IGNORECASE)
 _SUMMARY_WORD = re.compile(r"[^\W\d_]{4,}")
 # Words any summary may use whatever the sources say: they carry no claim of their own.
 _PLAIN_WORDS = frozenset(
@@ -67,36 +50,9 @@ def load_model(settings: Settings) -> Any:
         raise ModelUnavailable(model_id, type(exc).__name__) from exc
 
 
-def normalise(text: str) -> str:
-    """Fold whitespace and typographic quotes so verbatim checks ignore only those."""
-    return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip()
-
-
-def looks_like_instruction(sentence: str) -> bool:
-    """Say whether a sentence addresses a language model ("Ignore previous instructions...")."""
-    return bool(_INSTRUCTION.search(normalise(sentence)))
-
-
-def instruction_spans(text: str) -> list[tuple[int, int]]:
-    """Return the (start, end) offsets, in normalise(text), of sentences that attack the model.
-
-    That is sentences addressed to a model, and sentences forging the <source> delimiters.
-    """
-    folded = normalise(text)
-    spans = []
-    for start, end in split_sentences(text):
-        sentence = normalise(text[start:end])
-        if sentence and (looks_like_instruction(sentence) or _DELIMITER.search(sentence)):
-            at = folded.find(sentence)
-            while at != -1:
-                spans.append((at, at + len(sentence)))
-                at = folded.find(sentence, at + 1)
-    return spans
-
-
 def as_data(value: str) -> str:
     """Neutralise what would end or forge a <source> delimiter around article text."""
-    return _DELIMITER.sub(lambda m: "‹" + m.group(1), value)
+    return DELIMITER.sub(lambda m: "‹" + m.group(1), value)
 
 
 def _attribute(value: Any) -> str:

@@ -20,8 +20,9 @@ from bot.claims import analyse
 from bot.config import Settings
 from bot.evaluation.metrics import citation_validity
 from bot.ingest import ingest
-from bot.llm import ModelAnswer, echoes_injection, looks_like_instruction
+from bot.llm import ModelAnswer, echoes_injection
 from bot.render import rich_answer
+from bot.safety import looks_like_instruction
 from bot.slack.app import build_slack_app
 from bot.slack.blocks import answer_blocks
 from bot.store import Index, open_store
