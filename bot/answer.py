@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot.dates import display_date
+
 Status = Literal["contested", "answered", "not_found"]
 
 
@@ -53,6 +55,7 @@ class Answer(BaseModel):
     summary: str
     answer: str = ""
     claims: list[Claim] = Field(default_factory=list)
+    independent: list[Claim] = Field(default_factory=list)
     verification: list[Claim] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
@@ -80,6 +83,11 @@ class Answer(BaseModel):
                 lines.append(f"{side}:")
                 for claim in (c for c in self.claims if c.side == side):
                     lines.append(f"  - {_claim_line(claim)}")
+            if self.independent:
+                lines.append("")
+                lines.append("Independent:")
+                for voice in self.independent:
+                    lines.append(f"  - {_claim_line(voice)}")
             if self.verification:
                 lines.append("")
                 for note in self.verification:
@@ -121,7 +129,8 @@ def cite(claim: Claim) -> str:
 
 def _claim_line(claim: Claim, *, with_claimant: bool = True) -> str:
     quote = claim.evidence[0].quote if claim.evidence else claim.claim
-    date = f" ({claim.published})" if claim.published else ""
+    shown = display_date(claim.published)
+    date = f" ({shown})" if shown else ""
     head = f"{claim.claimant}{date}: " if with_claimant else ""
     # Typographic marks around the quote, so straight quotes inside it still read as quotes.
     return f"{head}“{quote}” {cite(claim)}".rstrip()

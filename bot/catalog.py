@@ -49,6 +49,7 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, chunk_id UNINDEXED, article_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS statements (
     article_id TEXT NOT NULL,
     data TEXT NOT NULL
@@ -355,6 +356,62 @@ class Catalog:
         phrase = '"' + " ".join(words).replace('"', "") + '"' + (" *" if prefix else "")
         rows = self._rows("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", [phrase])
         return int(rows[0][0])
+
+    def near_frequency(self, words: list[str], distance: int = 3) -> int:
+        """Count the chunks holding all these words (or phrases) within a few words."""
+        terms = [" ".join(_WORD.findall(w)) for w in words]
+        terms = [t for t in terms if t]
+        if not terms:
+            return 0
+        if len(terms) == 1:
+            return self.document_frequency(terms[0], prefix=True)
+        query = "NEAR(" + " ".join(f'"{t}"' for t in terms) + f", {distance})"
+        rows = self._rows("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", [query])
+        return int(rows[0][0])
+
+    def written(self, word: str) -> str | None:
+        """Return how the articles mostly write a word inside sentences ("Tessel", "OKC")."""
+        parts = _WORD.findall(word)
+        if not parts:
+            return None
+        phrase = '"' + " ".join(parts).replace('"', "") + '"'
+        try:
+            rows = self._rows(
+                "SELECT text FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 8", [phrase]
+            )
+        except sqlite3.OperationalError:
+            return None
+        pattern = re.compile(
+            r"(?<![\w.!?])\s*(" + r"[\W_]+".join(re.escape(p) for p in parts) + r")(?!\w)",
+            re.IGNORECASE,
+        )
+        forms: dict[str, int] = {}
+        for (text,) in rows:
+            for match in pattern.finditer(text):
+                before = text[: match.start(1)].rstrip()
+                if not before or before[-1] in '.!?:"“\n':
+                    continue  # a sentence's first word is capitalised whatever it is
+                forms[match.group(1)] = forms.get(match.group(1), 0) + 1
+        return max(forms, key=lambda f: forms[f]) if forms else None
+
+    def variant(self, word: str) -> str | None:
+        """Return an indexed spelling of a word ("Tesseliy" for "Tesselyi"), if there is one."""
+        from bot.names import fold, same_word
+
+        folded = fold(word)
+        if len(folded) < 5:
+            return None
+        try:
+            rows = self._rows(
+                "SELECT term FROM chunks_vocab WHERE term >= ? AND term < ? ORDER BY doc DESC",
+                [folded[0], chr(ord(folded[0]) + 1)],
+            )
+        except sqlite3.OperationalError:
+            return None
+        for (term,) in rows:
+            if abs(len(term) - len(folded)) <= 3 and term != folded and same_word(term, folded):
+                return str(term)
+        return None
 
     def chunk_spans(self, chunk_ids: Iterable[str]) -> dict[str, tuple[str, int, int, int]]:
         """Return chunk id -> (article id, position, start, end)."""

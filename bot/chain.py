@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -11,27 +10,12 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import Answer
 from bot.catalog import Filters
-from bot.compose import QUESTION_WORDS, STOP_WORDS, WORD, Context, compose
+from bot.compose import Context, compose
 from bot.config import MAX_QUESTION_CHARS, Settings
 from bot.errors import InvalidQuestion
+from bot.question import understand
 from bot.retrieval import search
 from bot.store import Index
-
-_NAME = re.compile(r"[\w'’-]*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
-
-
-def question_names(question: str) -> list[str]:
-    """Return the proper names a question mentions ("Port Ellis", "World Cup")."""
-    names = []
-    for match in _NAME.finditer(question):
-        words = match.group().split()
-        while words and words[0].lower() in QUESTION_WORDS:
-            words = words[1:]
-        name = " ".join(words).strip("'’")
-        name = re.sub(r"['’]s$", "", name)
-        if name and name.lower() not in STOP_WORDS:
-            names.append(name)
-    return names
 
 
 def validate_question(question: str) -> str:
@@ -85,26 +69,45 @@ class Answerer:
         from bot.retrieval import expand_query
 
         k = k or self.settings.top_k
-        vector = self.embeddings.embed_query(expand_query(question, self.index))
-        hits = search(self.index, self.embeddings, question, k, filters, query_vector=vector)
-        context = Context(question=question, hits=hits, query_vector=vector)
-        counts = {name: _frequency(self.index, name) for name in question_names(question)}
-        context.missing = [name for name, count in counts.items() if not count]
+        understood = understand(question, IndexVocabulary(self.index))
+        # Other spellings of the names asked about are searched for too.
+        query = " ".join([understood.text, *understood.spellings])
+        vector = self.embeddings.embed_query(expand_query(query, self.index))
+        hits = search(self.index, self.embeddings, query, k, filters, query_vector=vector)
+        context = Context(question=question, hits=hits, query_vector=vector, understood=understood)
+        counts = understood.frequency
+        context.missing = understood.missing
         # Rarest first: the most specific name a question asks about is its topic.
-        context.focus = sorted((n for n, c in counts.items() if c), key=lambda n: counts[n])
+        context.focus = sorted(understood.names, key=lambda n: counts.get(n, 1))
+        context.focus += understood.spellings
         return context
 
 
-def _frequency(index: Index, name: str) -> int:
-    """Count the chunks naming a name (or a near spelling, or an alias it is known by)."""
-    words = WORD.findall(name)
-    if not words:
-        return 1
-    stem = words[-1][: max(4, len(words[-1]) - 2)]
-    count = index.catalog.document_frequency(" ".join(words[:-1] + [stem]), prefix=True)
-    if count:
-        return count
-    return int(any(alias == name.lower() for alias, _ in index.catalog.facts("alias")))
+class IndexVocabulary:
+    """What an index knows about words, as question understanding asks it."""
+
+    def __init__(self, index: Index) -> None:
+        self.catalog = index.catalog
+
+    def frequency(self, phrase: str) -> int:
+        """Count the passages holding a phrase (its last word as a prefix)."""
+        return self.catalog.document_frequency(phrase, prefix=True)
+
+    def near(self, words: list[str]) -> int:
+        """Count the passages holding all these words close together."""
+        return self.catalog.near_frequency(words)
+
+    def written(self, word: str) -> str | None:
+        """Return how the articles mostly write a word."""
+        return self.catalog.written(word)
+
+    def variant(self, word: str) -> str | None:
+        """Return an indexed spelling of a word, if any."""
+        return self.catalog.variant(word)
+
+    def aliases(self) -> dict[str, str]:
+        """Return the aliases the articles state."""
+        return dict(self.catalog.facts("alias"))
 
 
 def build_answerer(

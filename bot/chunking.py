@@ -35,6 +35,18 @@ class Chunk:
     text: str
 
 
+_SOFT_BREAK = re.compile(r"(?<=[^\s.!?:;\"”’)\]])\n(?=[ \t]*[a-z(“\"'‘])")
+
+
+def unwrap(text: str) -> str:
+    """Return text with its soft line wraps as spaces, every offset unchanged.
+
+    A line that ends mid-sentence and a next line that goes on in lower case are one sentence
+    ("The council" then "claimed the mine ..."); headlines and paragraphs keep their breaks.
+    """
+    return _SOFT_BREAK.sub(" ", text)
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Return (start, end) offsets of each sentence; line breaks always end a sentence."""
     spans: list[tuple[int, int]] = []

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot import geo
 from bot.articles import Article
-from bot.chunking import split_sentences
+from bot.chunking import split_sentences, unwrap
 from bot.lexicon import (
     ACCUSING_VERBS,
     ANSWER_VERBS,
@@ -77,8 +77,10 @@ def _dateline_length(sentence: str) -> int:
 def analyse_article(article: Article) -> tuple[list[Statement], list[Fact]]:
     """Extract one article's attributed statements, aliases, affiliations and relations."""
     nlp = _nlp()
-    spans = split_sentences(article.text)
-    texts = [article.text[s:e] for s, e in spans]
+    # Wrapped lines are read as the sentences they are; offsets stay the article's own.
+    body = unwrap(article.text)
+    spans = split_sentences(body)
+    texts = [body[s:e] for s, e in spans]
     leads = [_dateline_length(t) for t in texts]
     texts = [t[lead:] for t, lead in zip(texts, leads, strict=True)]
     spans = [(s + lead, e) for (s, e), lead in zip(spans, leads, strict=True)]
@@ -245,8 +247,10 @@ def _nominal_statements(
     for token in doc:
         if token.i in quoted or token.pos_ != "NOUN":
             continue
-        if token.lemma_.lower() not in SPEECH_NOUNS or token.dep_ in ("nsubj", "nsubjpass"):
+        if token.lemma_.lower() not in SPEECH_NOUNS:
             continue
+        if token.dep_ in ("nsubj", "nsubjpass") and not _says_something(token):
+            continue  # "the minister's statement led the news" reports nothing said
         owner = _nominal_speaker(token)
         if owner is None:
             continue
@@ -260,6 +264,15 @@ def _nominal_statements(
         if statement:
             extra.append(statement)
     return extra
+
+
+def _says_something(noun: Any) -> bool:
+    """Say whether a claim noun carries what was claimed: "a claim by X that ..."."""
+    return any(
+        c.dep_ in ("acl", "ccomp", "relcl") and any(g.dep_ == "mark" for g in c.children)
+        for c in noun.subtree
+        if c.head.i == noun.i or c.head.head.i == noun.i
+    )
 
 
 def _answers(verb: Any, noun: Any) -> bool:
@@ -339,7 +352,8 @@ def _same_speaker(a: Speaker, b: Speaker) -> bool:
 
 def _party_of(speaker: Speaker) -> dict[str, str | None]:
     """Return the part of a description that names a camp, for an opponent or ally."""
-    return {k: speaker.get(k) for k in ("nation", "org", "name", "institution", "independent")}
+    keys = ("nation", "org", "name", "institution", "independent", "nonstate")
+    return {k: speaker.get(k) for k in keys}
 
 
 def _statement(
@@ -431,6 +445,9 @@ def _statement(
         "person": bool(speaker.get("person")),
         "opposes": opposes,
         "allies": [a for a in allies if any(a.values())],
+        # "X and Y both claimed ...": two voices each claiming, not one camp speaking.
+        "each": any(t.lower_ in ("both", "each") for t in verb.children)
+        or any(t.lower_ in ("both", "each") for t in subject.subtree),
         "_verb": verb,
     }
 
@@ -597,6 +614,7 @@ def _continued_quote(doc: Any, context: ArticleContext) -> list[Statement]:
             "person": last["person"],
             "opposes": [],
             "allies": [],
+            "each": False,
             "_verb": doc[0],
         }
     ]

@@ -1,83 +1,61 @@
-"""The embedded answerer: the statements that bear on a question, grouped by side, cited.
+"""The embedded answerer: the statements that bear on a question, grouped by camp, cited.
 
 No model is involved and nothing is invented: every sentence of an answer is a verbatim quote
-from an indexed article, attributed as ingest found it (see `bot.claims`).
+from an indexed article, attributed as ingest found it (`bot.claims`) and placed in its camp
+(`bot.parties`). Factual questions lead with the span that answers them (`bot.facts`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from bot.answer import Answer, Claim, Evidence, Source
-from bot.catalog import ArticleRecord
-from bot.chunking import split_sentences
-from bot.embeddings import unpack_vectors
-from bot.llm import looks_like_instruction
-from bot.retrieval import Hit
+from bot import geo, summary
+from bot.answer import Answer, Claim
+from bot.citing import (
+    INDEPENDENT,
+    REPORTED,
+    Citations,
+    group_claims,
+    reported,
+    voices,
+)
+from bot.dates import display_date, sort_key
+from bot.evidence import (
+    WORD,
+    Candidate,
+    Context,
+    Evidence,
+    fact_candidates,
+    gather,
+    in_passing,
+    mentions,
+    name_spans,
+    on_focus,
+    speaker_of,
+    stem,
+)
+from bot.facts import FACTUAL_KINDS, answer_spans, asks_for
+from bot.names import fold
+from bot.question import STOP_WORDS, Question
 from bot.store import Index
+
+__all__ = ["WORD", "Candidate", "Context", "compose"]
 
 logger = logging.getLogger(__name__)
 
-# Calibrated on evals/dev.yaml with `newsbot eval` (see README, "Evaluation").
+# Calibrated on the development sets with `newsbot eval` (see README, "Evaluation").
 NOT_FOUND_SIMILARITY = 0.35  # nothing closer in meaning than this: not found (see README)
 CLAIM_FLOOR = 0.30  # a statement less similar than this does not bear on the question
 CLAIM_MARGIN = 0.2  # ... nor one this far below the best statement
 FACT_MARGIN = 0.05  # an outlet's own sentence this close to the best claim settles a "what"
-FOCUS_BONUS = 0.12  # a statement naming what the question names
-LEXICAL_WEIGHT = 0.3  # times the share of the question's other words a statement uses
-SIDE_FLOOR = 0.45  # a side is heard only through a statement at least this close
-SIDE_MARGIN = 0.6  # a side whose best statement is this far below the best is not heard
-MAX_CLAIMS_PER_SIDE = 3
-
-QUESTION_WORDS = frozenset(
-    """who what when where why how which whose whom is are was were do does did has have had
-    can could will would should may might the a an in on of and or according""".split()
-)
-STOP_WORDS = QUESTION_WORDS | frozenset(
-    """to for from by with at as it its this that these those be been being there their they he
-    she his her about into than then so not no yes any all""".split()
-)
-WORD = re.compile(r"[\w'’-]+")
-
-
-@dataclass
-class Candidate:
-    """A statement or sentence that may bear on the question."""
-
-    article_id: str
-    start: int
-    end: int
-    score: float
-    claimant: str | None = None
-    side: str | None = None
-    claim: str = ""
-    kind: str = "fact"
-    negated: bool = False
-    places: list[str] = field(default_factory=list)
-    similarity: float = 0.0
-    statement: dict[str, Any] = field(default_factory=dict)
-    independent: bool = False
-
-
-@dataclass
-class Context:
-    """Everything retrieval found for one question."""
-
-    question: str
-    hits: list[Hit]
-    query_vector: list[float]
-    focus: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-
-def _side_key(side: str) -> str:
-    return re.sub(r"[^a-z]", "", side.lower())
-
+SIDE_FLOOR = 0.45  # a camp is heard only through a statement at least this close
+SIDE_MARGIN = 0.6  # a camp whose best statement is this far below the best is not heard
+FACT_FIT_WEIGHT = 0.4  # times how well a sentence's best span fits a factual question
+FACT_SENTENCES = 40  # sentences read for a span, best first
+MAX_INDEPENDENT = 2
 
 _DISPUTE = re.compile(
     r"\b(?:den(?:y|ied|ies|ial)|reject\w*|dismiss\w*|refut\w*|disput\w*|fake\w*|false\w*|"
@@ -85,180 +63,203 @@ _DISPUTE = re.compile(
     r"evidence))\b",
     re.IGNORECASE,
 )
-_DISPUTABLE_FORM = re.compile(
-    r"^\s*(?:who\b|whose\b|which side\b|(?:has|have|had|did|does|do|is|are|was|were|will|"
-    r"can|could)\b)",
-    re.IGNORECASE,
-)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 
 
-def _disagree(relevant: list[Candidate], texts: dict[str, str]) -> bool:
-    """Say whether claims of different sides dispute each other or give different numbers."""
-    quotes = {c.side: [] for c in relevant}  # type: dict[str | None, list[str]]
-    for c in relevant:
-        quotes[c.side].append(texts[c.article_id][c.start : c.end])
-    if any(c.negated or _DISPUTE.search(texts[c.article_id][c.start : c.end]) for c in relevant):
-        return True
-    numbers = [
-        {n.replace(",", "") for q in qs for n in _NUMBER.findall(q)} for qs in quotes.values()
-    ]
-    stated = [n for n in numbers if n]
-    return len(stated) >= 2 and any(a.isdisjoint(b) for a in stated for b in stated if a is not b)
-
-
-def _mentions(text: str, names: list[str]) -> bool:
-    lowered = text.lower()
-    return any(re.search(rf"\b{re.escape(n.lower())}", lowered) for n in names)
-
-
 def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
-    """Build the embedded answer: attributed claims per side, or facts, or not found."""
-    import numpy as np
-
-    question = context.question
+    """Build the embedded answer: attributed claims per camp, a fact, or not found."""
+    understood = context.understood or Question(asked=context.question, text=context.question)
     if not context.hits or context.missing:
-        return _not_found(context)
-
-    qvec = np.asarray(context.query_vector, dtype=np.float32)
-    article_ids = list(dict.fromkeys(h.article_id for h in context.hits))
-    # One snapshot of each article: an ingest may retire one while this answer is composed,
-    # and the answer must cite what it read, consistently.
-    records = {a: index.catalog.article(a) for a in article_ids}
-    texts = {a: index.catalog.article_text(a) for a in article_ids if records[a] is not None}
-    article_ids = [a for a in article_ids if texts.get(a)]
-    snapshot = {a: r for a, r in records.items() if r is not None and a in texts}
-    aliases = index.catalog.facts("alias")
-    focus = context.focus + [alias for alias, name in aliases if _mentions(name, context.focus)]
-    topic = context.focus[:1] + [a for a, name in aliases if _mentions(name, context.focus[:1])]
-    terms = _content_stems(question, context.focus)
-
-    candidates: list[Candidate] = []
-    found = index.catalog.statements(article_ids)
-    for article_id, statements in found.items():
-        with_vec = [s for s in statements if s.get("vec")]
-        if not with_vec:
-            continue
-        sims = unpack_vectors([s["vec"] for s in with_vec]) @ qvec
-        for statement, sim in zip(with_vec, sims, strict=True):
-            text = texts[article_id][statement["start"] : statement["end"]]
-            score = float(sim) + _bonus(text, focus, terms)
-            candidates.append(
-                Candidate(
-                    similarity=float(sim),
-                    article_id=article_id,
-                    start=statement["start"],
-                    end=statement["end"],
-                    score=score,
-                    claimant=statement["claimant"],
-                    side=None,
-                    statement=statement,
-                    claim=statement["claim"],
-                    kind=statement["kind"],
-                    negated=bool(statement.get("negated")),
-                    places=list(statement.get("places") or []),
-                )
-            )
-    _assign_camps(candidates, index)
-    facts = _fact_candidates(context, index, texts, embeddings, focus, terms, qvec, candidates)
+        return not_found(context)
+    evidence = gather(context, index)
+    factual = understood.kind in FACTUAL_KINDS and not understood.disputable
+    facts = fact_candidates(context, evidence, embeddings, index, every_sentence=factual)
     # Nothing answers when neither a passage nor a single statement or sentence is close: a
     # long passage can dilute the one sentence that matters, and the small model reads names
     # poorly, so a sentence's score (meaning, plus the question's names and words) counts.
     closest = max(
-        [h.dense for h in context.hits] + [c.score for c in candidates + facts], default=0.0
+        [h.dense for h in context.hits] + [c.score for c in evidence.statements + facts],
+        default=0.0,
     )
-    logger.debug("closest meaning %.3f for %r", closest, question)
+    logger.debug("closest meaning %.3f for %r", closest, understood.text)
     if closest < NOT_FOUND_SIMILARITY:
-        return _not_found(context)
-
-    claims = [c for c in candidates if c.kind == "claim"]
-    best = max((c.score for c in claims), default=0.0)
-    if logger.isEnabledFor(logging.DEBUG):
-        for c in sorted(candidates + facts[:5], key=lambda c: -c.score)[:25]:
-            snippet = texts[c.article_id][c.start : c.end][:80]
-            logger.debug("%.3f %-9s %-20.20s %r", c.score, c.kind, c.side, snippet)
-    if focus:
-        claims = [c for c in claims if _on_focus(c, texts[c.article_id], focus, topic)]
-        candidates = [
-            c
-            for c in candidates
-            if c.kind != "verification" or _on_focus(c, texts[c.article_id], focus, topic)
-        ]
-    claims = [c for c in claims if c.side or not c.independent]
-    claims = [c for c in claims if c.side]
-    # "Who holds X?" and "Has X happened?" are settled only by agreement, so every side that
-    # speaks to them is heard; "what/why/how" questions only hear sides close to the best.
-    disputable = bool(_DISPUTABLE_FORM.match(question))
-    relevant = _heard(claims, best, SIDE_MARGIN if disputable else CLAIM_MARGIN)
-    wanted = _requested_source(question)
+        return not_found(context)
+    passing = _only_in_passing(evidence, facts)
+    if passing:
+        return not_found(context, passing)
+    every = [c for c in evidence.statements if c.kind == "claim"]
+    claims = _on_topic(evidence, every)
+    wanted = understood.source
     if wanted:
         # "What did X say?" and "according to X" ask for X's word only, or for none at all.
-        key = _side_key(wanted)
-        said = [c for c in claims if key and key in _side_key(f"{c.side} {c.claimant}")]
-        if not said:
-            return _not_found(
+        claims = [c for c in claims if said_by(c, wanted, evidence)]
+        every = [c for c in every if said_by(c, wanted, evidence)]
+        if not every:
+            return not_found(
                 context, f"no statement by {wanted} in the indexed articles bears on this"
             )
-        relevant = _heard(said, max(c.score for c in said), CLAIM_MARGIN)
+    if factual:
+        # The answer to "which town besides Varn" is about another place: every statement of
+        # the source may hold it, not only those about the topic.
+        pool = every if wanted else claims
+        answer = _factual(context, evidence, facts, pool, understood, embeddings)
+        if answer is not None:
+            return answer
+    best = max((c.score for c in claims), default=0.0)
+    # "Who holds X?" and "Has X happened?" are settled only by agreement, so every camp that
+    # speaks to them is heard; "what/why/how" questions only hear camps close to the best.
+    disputable = understood.disputable
+    camped = [c for c in claims if c.side]
+    relevant = heard(camped, best, SIDE_MARGIN if disputable else CLAIM_MARGIN)
+    if wanted:
+        relevant = heard(camped, best, CLAIM_MARGIN)
         facts = []
+    outside = [
+        c for c in claims if c.independent and c.score >= max(SIDE_FLOOR, best - CLAIM_MARGIN)
+    ]
     sides = list(dict.fromkeys(c.side or "" for c in sorted(relevant, key=lambda c: -c.score)))
-    # Informational questions are contested only when the sides heard dispute each other and
+    # Informational questions are contested only when the camps heard dispute each other and
     # no sentence in an outlet's own voice answers as well.
     settled = bool(facts) and facts[0].score >= best - FACT_MARGIN
     if (
         len(sides) >= 2
         and not wanted
-        and (disputable or (not settled and _disagree(relevant, texts)))
+        and (disputable or (not settled and disagree(relevant, evidence)))
     ):
-        return _contested(context, snapshot, texts, relevant, candidates, sides, facts)
-    return _answered(context, snapshot, texts, relevant, facts, candidates)
+        return _contested(context, evidence, relevant, outside, sides, facts)
+    return _answered(context, evidence, relevant, outside, facts)
 
 
-def _assign_camps(candidates: list[Candidate], index: Index) -> None:
-    """Decide every statement's camp together, from everything retrieved."""
-    from bot.parties import Knowledge, assign
+def _on_topic(evidence: Evidence, claims: list[Candidate]) -> list[Candidate]:
+    """Keep the statements about what the question names, not those naming it in passing."""
+    if not evidence.topic:
+        return claims
+    kept = []
+    for claim in claims:
+        text = evidence.texts[claim.article_id]
+        if not on_focus(claim, text, evidence.topic, _article_topic(evidence, claim.article_id)):
+            continue
+        if in_passing(evidence.text(claim), evidence.topic):
+            continue
+        kept.append(claim)
+    return kept
 
-    knowledge = Knowledge.from_facts(index.catalog.all_facts())
-    voices = assign(
-        [c.statement for c in candidates],
-        knowledge,
-        articles=[c.article_id for c in candidates],
-    )
-    for candidate, voice in zip(candidates, voices, strict=True):
-        candidate.side = voice.camp
-        candidate.independent = voice.independent
 
+def _article_topic(evidence: Evidence, article_id: str) -> list[str]:
+    """Return the question's topic if the article is about it: named in its title or at length.
 
-def _on_focus(candidate: Candidate, article_text: str, focus: list[str], topic: list[str]) -> bool:
-    """Say whether a statement is about what the question names.
-
-    A statement naming a place the question names is; one naming only other places is about
-    them, unless its words name the question's topic (its rarest name, with aliases); one
-    naming no place is read in the light of its article.
+    A statement that names no place is read in the light of its article, but only of an
+    article about the topic; one that names the topic once, in passing, is about other things.
     """
-    if candidate.places:
-        return any(
-            _mentions(place, focus) or _mentions(" ".join(focus), [place])
-            for place in candidate.places
-        ) or _mentions(article_text[candidate.start : candidate.end], topic)
-    return _mentions(article_text, topic)
+    topic = evidence.topic
+    if not topic:
+        return []
+    record = evidence.records[article_id]
+    text = evidence.texts[article_id]
+    if mentions(record.title or "", topic):
+        return topic
+    spans = [start for name in topic if name for start, _ in name_spans(text, name)]
+    central = [at for at in spans if not in_passing(text[max(0, at - 200) : at + 40], topic)]
+    return topic if central else []
 
 
-def _heard(claims: list[Candidate], best: float, side_margin: float) -> list[Candidate]:
-    """Keep each side's statements near its best, for every side that speaks to the question.
+def _only_in_passing(evidence: Evidence, facts: list[Candidate]) -> str | None:
+    """Say why not, when the topic asked about appears only in passing ("hubs like Varn").
 
-    Sides are judged one by one so that a side reported in fewer or plainer words than the
-    other is still heard; within a side, its statements close to its best are kept, and so is
+    A question about X is answerable only when some article says something about X, not when
+    X is merely named in a list or as a direction.
+    """
+    topic = evidence.topic
+    if not topic:
+        return None
+    seen = []
+    for article_id, text in evidence.texts.items():
+        for at, end in (span for name in topic if name for span in name_spans(text, name)):
+            start = text.rfind(". ", 0, at) + 1
+            window = text[start : end + 1]
+            if not in_passing(window, topic):
+                return None
+            seen.append(article_id)
+    if not seen:
+        return None
+    record = evidence.records[seen[0]]
+    where = ", ".join(x for x in (record.outlet, display_date(record.published)) if x)
+    name = topic[0]
+    return f"{name} is mentioned only in passing" + (f" ({where})" if where else "")
+
+
+def said_by(candidate: Candidate, wanted: str, evidence: Evidence) -> bool:
+    """Say whether a statement comes from the source a question names ("the UN monitor").
+
+    The source may name the speaker's camp ("according to Sylvania", "the Sylvanian army",
+    its capital) or describe the speaker in its own words ("the monitor cited by the UN").
+    """
+    if candidate.side and _names_camp(wanted, candidate.side):
+        return True
+    speaker = candidate.statement.get("speaker") or {}
+    about = " ".join(
+        str(x)
+        for x in (
+            candidate.side,
+            candidate.claimant,
+            speaker.get("org"),
+            speaker.get("nation"),
+            evidence.text(candidate),
+        )
+        if x
+    )
+    # "the RSF" is the Rapid Support Forces: a source may use either name.
+    about += " " + " ".join(
+        name
+        for alias, name in evidence.aliases.items()
+        if re.search(rf"\b{re.escape(alias)}\b", about.lower())
+    )
+    have = {stem(w) for w in WORD.findall(about)}
+    have |= {
+        "".join(w[0] for w in m.split()).lower()
+        for m in re.findall(r"(?:[A-Z]\w+ ){1,5}[A-Z]\w+", about)
+    }
+    words = [w for w in WORD.findall(wanted) if w.lower() not in STOP_WORDS]
+    stems = {stem(w) if not w.isupper() else w.lower() for w in words}
+    if not stems:
+        return False
+    hits = sum(
+        1 for s in stems if s in have or any(h.startswith(s[:4]) for h in have if len(s) >= 4)
+    )
+    return hits / len(stems) >= 0.6
+
+
+def _names_camp(wanted: str, camp: str) -> bool:
+    """Say whether a question's source names a camp: its name, demonym or capital."""
+    words = WORD.findall(wanted)
+    camp_country = geo.country(camp)
+    for size in (3, 2, 1):
+        for start in range(len(words) - size + 1):
+            phrase = " ".join(words[start : start + size])
+            if fold(phrase) == fold(camp):
+                return True
+            found = geo.country(phrase) or geo.capital_of(phrase)
+            if found and camp_country and found.name == camp_country.name:
+                return True
+    camp_words = {fold(w) for w in WORD.findall(camp)}
+    return bool(camp_words) and camp_words <= {fold(w) for w in words}
+
+
+def heard(claims: list[Candidate], best: float, side_margin: float) -> list[Candidate]:
+    """Keep each camp's statements near its best, for every camp that speaks to the question.
+
+    Camps are judged one by one so that a camp reported in fewer or plainer words than the
+    other is still heard; within a camp, its statements close to its best are kept, and so is
     the best statement each other article reports for it, so every outlet stays reachable.
     """
     side_best: dict[str | None, float] = {}
     for c in claims:
         side_best[c.side] = max(side_best.get(c.side, 0.0), c.score)
-    heard = {side for side, top in side_best.items() if top >= max(SIDE_FLOOR, best - side_margin)}
+    hear = {side for side, top in side_best.items() if top >= max(SIDE_FLOOR, best - side_margin)}
     kept: list[Candidate] = []
     per_article: set[tuple[str | None, str]] = set()
     for c in sorted(claims, key=lambda c: -c.score):
-        if c.side not in heard:
+        if c.side not in hear:
             continue
         near = c.score >= max(CLAIM_FLOOR, side_best[c.side] - CLAIM_MARGIN)
         first_here = (c.side, c.article_id) not in per_article and c.score >= SIDE_FLOOR
@@ -268,332 +269,311 @@ def _heard(claims: list[Candidate], best: float, side_margin: float) -> list[Can
     return kept
 
 
-def _stem(word: str) -> str:
-    return word.lower()[:5]
+def disagree(relevant: list[Candidate], evidence: Evidence) -> bool:
+    """Say whether claims of different camps dispute each other or give different numbers."""
+    quotes: dict[str | None, list[str]] = {c.side: [] for c in relevant}
+    for c in relevant:
+        quotes[c.side].append(evidence.text(c))
+    if any(c.negated or _DISPUTE.search(evidence.text(c)) for c in relevant):
+        return True
+    numbers = [
+        {n.replace(",", "") for q in qs for n in _NUMBER.findall(q)} for qs in quotes.values()
+    ]
+    stated = [n for n in numbers if n]
+    return len(stated) >= 2 and any(a.isdisjoint(b) for a in stated for b in stated if a is not b)
 
 
-def _content_stems(question: str, focus: list[str]) -> set[str]:
-    """Return the stems of the question's words that are neither names nor function words."""
-    named = {_stem(w) for name in focus for w in WORD.findall(name)}
-    return {
-        _stem(w)
-        for w in WORD.findall(question)
-        if w.lower() not in STOP_WORDS and len(w) > 2 and _stem(w) not in named
-    }
+def _factual(
+    context: Context,
+    evidence: Evidence,
+    facts: list[Candidate],
+    claims: list[Candidate],
+    understood: Question,
+    embeddings: Embeddings,
+) -> Answer | None:
+    """Answer a question that asks for one fact: the span first, then who says so, cited.
+
+    A figure one camp claims is that camp's claim, not the outlet's fact; where camps give
+    different figures, or another camp disputes the one given, each is shown (contested).
+    """
+    if understood.kind == "what_name":
+        return _alias_answer(context, evidence, facts, understood)
+    allowed = {(c.article_id, c.start) for c in claims} if understood.source else None
+    parties = frozenset(fold(c.side) for c in evidence.statements if c.side)
+    options: list[tuple[float, Candidate, str]] = []
+    for sentence in facts[:FACT_SENTENCES]:
+        text = evidence.text(sentence)
+        outlet = evidence.records[sentence.article_id].outlet or ""
+        spans = answer_spans(
+            text,
+            understood.kind,
+            understood.asked_noun,
+            understood.text,
+            [*evidence.focus, outlet],
+            parties,
+        )
+        if not spans:
+            continue
+        owner = speaker_of(sentence, evidence.statements, sentence.start + spans[0].start)
+        if asks_for(understood.kind, understood.asked_noun) != "person":
+            # The one quoted is not the answer to "which place/thing ..." about what they say.
+            spans = [s for s in spans if owner is None or not _names_speaker(s.text, owner)]
+        if not spans:
+            continue
+        at = sentence.start + spans[0].start
+        owner = speaker_of(sentence, evidence.statements, at)
+        if allowed is not None and (
+            owner is None or (owner.article_id, owner.start) not in allowed
+        ):
+            continue
+        holds = owner is not None and owner.side and owner.start <= at < owner.end
+        quoted = owner if owner is not None and holds else sentence
+        options.append((sentence.score + FACT_FIT_WEIGHT * spans[0].fit, quoted, spans[0].text))
+    if not options:
+        return None
+    options.sort(key=lambda o: -o[0])
+    if understood.kind in ("which", "where") and understood.asked_noun:
+        options = _by_asked_noun(options[:12], understood.asked_noun, evidence, embeddings)
+    score, quoted, span = options[0]
+    cited = Citations(evidence.records, evidence.texts, context)
+    lead = _claim_of(cited, quoted)
+    others: list[Claim] = []
+    counted = understood.kind in ("how_many", "distance", "when")
+    for other_score, other, other_span in options[1:]:
+        rival = counted and other.side and other.side != quoted.side and other_span != span
+        new = all(o.side != other.side for o in others)
+        if other_score >= score - FACT_MARGIN and rival and new:
+            others.append(_claim_of(cited, other))
+    text = summary.fact(span, lead, cited.outlet(quoted))
+    if not others and not understood.source and understood.kind == "how_many":
+        # Another camp disputing the figure itself makes it contested too.
+        best = max((c.score for c in claims), default=0.0)
+        disputing = [
+            c
+            for c in heard([c for c in claims if c.side], best, CLAIM_MARGIN)
+            if c.side != quoted.side
+            and (c.negated or _DISPUTE.search(evidence.text(c)) or c.statement.get("opposes"))
+            and _about_figures(evidence.text(c), understood.asked_noun)
+        ]
+        for side in dict.fromkeys(c.side or "" for c in disputing):
+            others.extend(group_claims(cited, [c for c in disputing if c.side == side], side)[:1])
+    if others:
+        heads = [summary.head(c.side, c) for c in others[:2]]
+        text += " Disputed: " + "; ".join(heads) + "."
+    return Answer(
+        question=context.question,
+        status="contested" if others else "answered",
+        summary=text,
+        claims=[lead, *others],
+        sources=cited.sources,
+        retrieved=cited.retrieved(),
+    )
 
 
-def _bonus(text: str, focus: list[str], terms: set[str]) -> float:
-    """Score what a sentence shares with the question beyond meaning: names and words."""
-    bonus = FOCUS_BONUS if focus and _mentions(text, focus) else 0.0
-    if terms:
-        stems = {_stem(w) for w in WORD.findall(text)}
-        bonus += LEXICAL_WEIGHT * len(terms & stems) / len(terms)
-    return bonus
+NOUN_WEIGHT = 0.5  # times how close in meaning the words around a name are to the noun asked
 
 
-_REQUESTED = (
-    re.compile(r"according to (?P<who>[\w'’ -]+?)\s*\??$", re.IGNORECASE),
-    re.compile(
-        r"^\s*(?i:what|how) (?i:did|does|do|has|have) "
-        r"(?P<who>(?:the )?[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*) "
-        r"(?i:say|said|claim|tell|told|report|announce|think|argue|allege)\b",
-    ),
+def _by_asked_noun(
+    options: list[tuple[float, Candidate, str]],
+    noun: str,
+    evidence: Evidence,
+    embeddings: Embeddings,
+) -> list[tuple[float, Candidate, str]]:
+    """Rank names by what the words around them call them: "cruiser" for "which warship"."""
+    import numpy as np
+
+    windows = []
+    for _, candidate, span in options:
+        text = evidence.text(candidate)
+        at = text.find(span)
+        before = WORD.findall(text[max(0, at - 40) : at])[-3:]
+        after = WORD.findall(text[at + len(span) : at + len(span) + 30])[:2]
+        windows.append(" ".join(before + after) or span)
+    vectors = np.asarray(embeddings.embed_documents([noun, *windows]), dtype=np.float32)
+    closeness = vectors[1:] @ vectors[0]
+    ranked = [
+        (score + NOUN_WEIGHT * float(near), candidate, span)
+        for (score, candidate, span), near in zip(options, closeness, strict=True)
+    ]
+    return sorted(ranked, key=lambda o: -o[0])
+
+
+def _names_speaker(span: str, owner: Candidate) -> bool:
+    """Say whether a span names the speaker of the statement it sits in."""
+    speaker = owner.statement.get("speaker") or {}
+    names = [owner.claimant or "", owner.side or "", speaker.get("org") or ""]
+    return any(fold(span) and fold(span) in fold(n) for n in names if n)
+
+
+_FIGURE_WORDS = re.compile(
+    r"\b(?:\d[\d,.]*|number|numbers|figure|figures|toll|tally|count|casualt\w*|dead|deaths|"
+    r"killed|losses|inflat\w*|exaggerat\w*)\b",
+    re.IGNORECASE,
 )
 
 
-def _requested_source(question: str) -> str | None:
-    """Return whose word a question asks for ("according to X", "What did X say ..."), if any."""
-    for pattern in _REQUESTED:
-        match = pattern.search(question)
-        if match:
-            return re.sub(r"^the ", "", match.group("who"), flags=re.IGNORECASE)
+def _about_figures(text: str, noun: str | None) -> bool:
+    """Say whether a statement speaks of counts: numbers, tolls, casualties, the noun counted."""
+    if noun and re.search(rf"\b{re.escape(noun)}", text, re.IGNORECASE):
+        return True
+    return bool(_FIGURE_WORDS.search(text))
+
+
+def _claim_of(cited: Citations, candidate: Candidate) -> Claim:
+    """Cite a statement under its camp, or a sentence in its outlet's own voice."""
+    if candidate.side:
+        words = cited.texts[candidate.article_id][candidate.start : candidate.end]
+        return Claim(
+            side=candidate.side,
+            claimant=candidate.claimant or candidate.side,
+            claim=candidate.claim or words,
+            evidence=[cited.cite(candidate)],
+            published=cited.published(candidate),
+        )
+    return reported(cited, [candidate])[0]
+
+
+def _alias_answer(
+    context: Context, evidence: Evidence, facts: list[Candidate], understood: Question
+) -> Answer | None:
+    """Answer "what name does X use for Y": an alias the articles give, and who uses it."""
+    names = {name.lower() for name in evidence.topic}
+    aliases = [
+        a
+        for a in evidence.focus
+        if a.lower() not in names and a.lower() not in {n.lower() for n in understood.names}
+    ]
+    for sentence in facts:
+        text = evidence.text(sentence)
+        for alias in aliases:
+            match = re.search(rf"\b{re.escape(alias)}\b", text, flags=re.IGNORECASE)
+            if match is None:
+                continue
+            cited = Citations(evidence.records, evidence.texts, context)
+            owner = speaker_of(sentence, evidence.statements, sentence.start + match.start())
+            lead = _claim_of(cited, owner if owner is not None and owner.side else sentence)
+            return Answer(
+                question=context.question,
+                status="answered",
+                summary=summary.fact(match.group(), lead, cited.outlet(sentence)),
+                claims=[lead],
+                sources=cited.sources,
+                retrieved=cited.retrieved(),
+            )
     return None
-
-
-def _fact_candidates(
-    context: Context,
-    index: Index,
-    texts: dict[str, str],
-    embeddings: Embeddings,
-    focus: list[str],
-    terms: set[str],
-    qvec: Any,
-    statements: list[Candidate],
-) -> list[Candidate]:
-    """Score the sentences of the best chunks that no one is quoted as saying."""
-    import numpy as np
-
-    attributed = {(c.article_id, c.start) for c in statements} | {
-        (c.article_id, c.end) for c in statements
-    }
-    spans = index.catalog.chunk_spans(h.chunk_id for h in context.hits[:4])
-    pool: list[tuple[str, int, int]] = []
-    for article_id, _, start, end in spans.values():
-        text = texts[article_id]
-        for s, e in split_sentences(text[start:end]):
-            s0, e0 = start + s, start + e
-            sentence = text[s0:e0]
-            if len(sentence.split()) < 6 or sentence.rstrip().endswith("?"):
-                continue
-            if (article_id, s0) in attributed or (article_id, e0) in attributed:
-                continue
-            if any(c.article_id == article_id and c.start <= s0 < c.end for c in statements):
-                continue
-            if looks_like_instruction(sentence):
-                continue  # text addressed to a model is no fact an outlet reports
-            # Only a sentence naming what the question names, or using its words, can answer
-            # it; the rest need not be embedded at all.
-            if (focus or terms) and not (
-                (focus and _mentions(sentence, focus))
-                or terms & {_stem(w) for w in WORD.findall(sentence)}
-            ):
-                continue
-            pool.append((article_id, s0, e0))
-    pool = list(dict.fromkeys(pool))
-    if not pool:
-        return []
-    vectors = np.asarray(
-        embeddings.embed_documents([texts[a][s:e] for a, s, e in pool]), dtype=np.float32
-    )
-    sims = vectors @ qvec
-    facts = []
-    for (article_id, s, e), sim in zip(pool, sims, strict=True):
-        sentence = texts[article_id][s:e]
-        score = float(sim) + _bonus(sentence, focus, terms)
-        facts.append(
-            Candidate(article_id=article_id, start=s, end=e, score=score, similarity=float(sim))
-        )
-    facts.sort(key=lambda c: -c.score)
-    return facts
-
-
-class _Citations:
-    """Numbers sources in order of first citation."""
-
-    def __init__(
-        self, records: dict[str, ArticleRecord], texts: dict[str, str], context: Context
-    ) -> None:
-        self.records = records
-        self.texts = texts
-        self.context = context
-        self.sources: list[Source] = []
-        self.ids: dict[str, int] = {}
-
-    def cite(self, candidate: Candidate) -> Evidence:
-        article_id = candidate.article_id
-        if article_id not in self.ids:
-            record = self.records[article_id]
-            chunk_id = next(
-                (h.chunk_id for h in self.context.hits if h.article_id == article_id), None
-            )
-            number = len(self.sources) + 1
-            self.ids[article_id] = number
-            self.sources.append(
-                Source(
-                    id=number,
-                    title=record.title,
-                    outlet=record.outlet,
-                    published=record.published,
-                    url=record.url,
-                    path=record.path,
-                    chunk_id=chunk_id,
-                    snippet=_shorten(self.texts[article_id][candidate.start : candidate.end], 240),
-                )
-            )
-        quote = self.texts[article_id][candidate.start : candidate.end].strip()
-        return Evidence(source=self.ids[article_id], quote=quote)
-
-    def published(self, candidate: Candidate) -> str | None:
-        return self.records[candidate.article_id].published
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def _claim_key(text: str) -> str:
-    return " ".join(w for w in re.findall(r"\w+", text.lower()) if w not in STOP_WORDS)
-
-
-def _group_claims(cited: _Citations, candidates: list[Candidate], side: str) -> list[Claim]:
-    """Turn one side's candidates into claims, merging the same claim reported twice."""
-    claims: list[Claim] = []
-    keys: list[set[str]] = []
-    # Each article's best statement first, so the side's claims come from every outlet.
-    ranked = sorted(candidates, key=lambda c: -c.score)
-    leaders = list({c.article_id: c for c in reversed(ranked)}.values())
-    leaders.sort(key=lambda c: -c.score)
-    ordered = leaders + [c for c in ranked if c not in leaders]
-    for candidate in ordered:
-        evidence = cited.cite(candidate)
-        words = set(_claim_key(candidate.claim).split())
-        match = next(
-            (
-                i
-                for i, k in enumerate(keys)
-                if words and k and len(words & k) / min(len(words), len(k)) >= 0.6
-            ),
-            None,
-        )
-        if match is not None:
-            if all(e.source != evidence.source for e in claims[match].evidence):
-                claims[match].evidence.append(evidence)
-            continue
-        if len(claims) >= MAX_CLAIMS_PER_SIDE:
-            continue
-        keys.append(words)
-        claims.append(
-            Claim(
-                side=side,
-                claimant=candidate.claimant or side,
-                claim=candidate.claim,
-                evidence=[evidence],
-                published=cited.published(candidate),
-            )
-        )
-    return sorted(claims, key=lambda c: (c.published or "", -len(c.evidence)))
-
-
-def _verification(
-    cited: _Citations, candidates: list[Candidate], focus_ids: set[str]
-) -> list[Claim]:
-    """Cite the outlets' own checks (what they could or could not verify), best first."""
-    chosen = sorted(
-        (
-            c
-            for c in candidates
-            if c.kind == "verification" and c.article_id in focus_ids and c.score >= SIDE_FLOOR
-        ),
-        key=lambda c: -c.score,
-    )[:2]
-    return [
-        Claim(
-            side="Verification",
-            claimant=c.claimant or "",
-            claim=c.claim,
-            evidence=[cited.cite(c)],
-            published=cited.published(c),
-        )
-        for c in chosen
-    ]
-
-
-def _retrieved(records: dict[str, ArticleRecord], context: Context) -> list[dict[str, Any]]:
-    return [
-        {"chunk_id": h.chunk_id, "path": records[h.article_id].path, "score": h.fused}
-        for h in context.hits
-        if h.article_id in records
-    ]
 
 
 def _contested(
     context: Context,
-    records: dict[str, ArticleRecord],
-    texts: dict[str, str],
+    evidence: Evidence,
     relevant: list[Candidate],
-    candidates: list[Candidate],
+    outside: list[Candidate],
     sides: list[str],
     facts: list[Candidate],
 ) -> Answer:
-    cited = _Citations(records, texts, context)
+    cited = Citations(evidence.records, evidence.texts, context)
     claims: list[Claim] = []
     for side in sides:
-        claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side))
+        group = group_claims(cited, [c for c in relevant if c.side == side], side)
+        claims.extend(sorted(group, key=lambda c: (sort_key(c.published), -len(c.evidence))))
     best = max(c.score for c in relevant)
-    claims.extend(_reported(cited, texts, [f for f in facts[:2] if f.score >= best]))
+    claims.extend(reported(cited, [f for f in facts[:2] if f.score >= best]))
     used = {c.article_id for c in relevant}
-    verification = _verification(cited, candidates, used)
-    heads = []
-    for side in sides[:3]:
-        first = next(c for c in claims if c.side == side)
-        heads.append(f"{side}: {_shorten(first.claim, 110)}")
-    summary = "Contested. " + "; ".join(heads) + "."
-    notes = _timeline_notes(claims)
+    independent = voices(
+        cited,
+        [c for c in outside if c.article_id in used or c.score >= best - CLAIM_MARGIN],
+        INDEPENDENT,
+        MAX_INDEPENDENT,
+    )
+    verification = _verification(cited, evidence, used)
+    ordered = [next(c for c in claims if c.side == s) for s in sides]
+    strongest = {c.side: c for c in reversed(ordered)}
+    by_strength = [strongest[s] for s in sides] + [c for c in claims if c not in ordered]
     return Answer(
         question=context.question,
         status="contested",
-        summary=summary,
+        summary=summary.contested(by_strength, sides),
         claims=claims,
+        independent=independent,
         verification=verification,
-        notes=notes,
+        notes=_timeline_notes(claims),
         sources=cited.sources,
-        retrieved=_retrieved(records, context),
+        retrieved=cited.retrieved(),
     )
 
 
+def _verification(cited: Citations, evidence: Evidence, used: set[str]) -> list[Claim]:
+    """Cite the outlets' own checks (what they could or could not verify), best first."""
+    checks = [
+        c
+        for c in evidence.statements
+        if c.kind == "verification"
+        and c.article_id in used
+        and c.score >= SIDE_FLOOR
+        and (
+            not evidence.focus
+            or on_focus(c, evidence.texts[c.article_id], evidence.focus, evidence.topic)
+        )
+    ]
+    return voices(cited, checks, "Verification", 2)
+
+
 def _timeline_notes(claims: list[Claim]) -> list[str]:
-    """Say when a side spoke again later, so a reader weighs the newest statement."""
+    """Say when a camp spoke again later, so a reader weighs the newest statement."""
     notes = []
     by_side: dict[str, list[Claim]] = {}
     for claim in claims:
         by_side.setdefault(claim.side, []).append(claim)
     for side, items in by_side.items():
-        dated = sorted({c.published for c in items if c.published and c.published[:1].isdigit()})
+        if side == REPORTED:
+            continue
+        dated = sorted({sort_key(c.published) for c in items if sort_key(c.published)})
         if len(dated) >= 2:
             notes.append(
-                f"{side} spoke on {dated[0]} and again on {dated[-1]}; its latest statement "
-                "is listed last."
+                f"{side} spoke on {display_date(dated[0])} and again on {display_date(dated[-1])}; "
+                "its latest statement is listed last."
             )
     return notes
 
 
-def _reported(cited: _Citations, texts: dict[str, str], facts: list[Candidate]) -> list[Claim]:
-    """Turn sentences in an outlet's own voice into claims on the "Reported" side."""
-    claims = []
-    for fact in facts:
-        outlet = cited.records[fact.article_id].outlet or "The article"
-        claims.append(
-            Claim(
-                side="Reported",
-                claimant=outlet,
-                claim=texts[fact.article_id][fact.start : fact.end].strip(),
-                evidence=[cited.cite(fact)],
-                published=cited.published(fact),
-            )
-        )
-    return claims
-
-
 def _answered(
     context: Context,
-    records: dict[str, ArticleRecord],
-    texts: dict[str, str],
+    evidence: Evidence,
     relevant: list[Candidate],
+    outside: list[Candidate],
     facts: list[Candidate],
-    candidates: list[Candidate],
 ) -> Answer:
-    cited = _Citations(records, texts, context)
-    top_claim = max((c.score for c in relevant), default=0.0)
+    cited = Citations(evidence.records, evidence.texts, context)
+    top_claim = max((c.score for c in relevant + outside), default=0.0)
     chosen_facts = [f for f in facts[:3] if f.score >= max(CLAIM_FLOOR, top_claim - CLAIM_MARGIN)]
-    if not chosen_facts and facts and not relevant:
+    if not chosen_facts and facts and not relevant and not outside:
         chosen_facts = facts[:1]
-    claims = _reported(cited, texts, chosen_facts[:2])
+    claims = reported(cited, chosen_facts[:2])
     sides = list(dict.fromkeys(c.side for c in sorted(relevant, key=lambda c: -c.score)))
     for side in sides[:2]:
-        claims.extend(_group_claims(cited, [c for c in relevant if c.side == side], side or ""))
-    if not claims:
-        return _not_found(context)
-    lead = claims[0]
-    quote = lead.evidence[0].quote
-    if lead.side == "Reported":
-        summary = f'{lead.claimant} reports: "{_shorten(quote, 300)}"'
-    else:
-        summary = f'{lead.claimant} says: "{_shorten(quote, 300)}"'
+        claims.extend(group_claims(cited, [c for c in relevant if c.side == side], side or ""))
+    independent = voices(cited, outside, INDEPENDENT, MAX_INDEPENDENT)
+    if not claims and not independent:
+        return not_found(context)
+    lead = claims[0] if claims else independent[0]
+    outlet = next((s.outlet for s in cited.sources if s.id == lead.evidence[0].source), None)
     return Answer(
         question=context.question,
         status="answered",
-        summary=summary,
+        summary=summary.reported(lead, outlet or "the article"),
         claims=claims,
-        verification=_verification(cited, candidates, {c.article_id for c in relevant}),
+        independent=independent,
+        verification=_verification(cited, evidence, {c.article_id for c in relevant}),
         sources=cited.sources,
-        retrieved=_retrieved(records, context),
+        retrieved=cited.retrieved(),
     )
 
 
-def _not_found(context: Context, reason: str | None = None) -> Answer:
-    if reason is None and context.missing:
-        reason = "nothing in the indexed articles mentions " + ", ".join(context.missing)
+def not_found(context: Context, reason: str | None = None) -> Answer:
+    """Say that nothing indexed answers, and why when a name asked about is not there."""
+    unknown = context.understood.unknown if context.understood else []
+    if reason is None and (context.missing or unknown):
+        reason = "no article mentions " + ", ".join(context.missing or unknown)
     elif reason is None:
         reason = "nothing in the indexed articles answers this"
     return Answer(

@@ -27,6 +27,7 @@ class Country:
 
 def _key(text: str) -> str:
     text = text.replace("’", "'").strip().strip(".,;:")
+    text = re.sub(r"(?<=\w)'(?=\w)", "", text)  # "Sana'a" is written "Sanaa" too
     text = re.sub(r"^(?:the|The)\s+", "", text)
     text = re.sub(r"'s?$", "", text)
     return _SPACE.sub(" ", text).lower()

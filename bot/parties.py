@@ -368,7 +368,7 @@ def assign(
             split.add(home.key)
     # Voices that speak together are one camp (two countries stay two camps).
     for statement, ident in zip(statements, identities, strict=True):
-        for ally in statement.get("allies") or []:
+        for ally in [] if statement.get("each") else statement.get("allies") or []:
             other = _identify(ally, names, knowledge)
             if (
                 ident.party
@@ -391,11 +391,19 @@ def assign(
     shown = list(focus) if focus else list(range(len(statements)))
     labels = _labels(identities, sets, kinds, split, shown)
     voices = []
-    for ident in identities:
+    for statement, ident in zip(statements, identities, strict=True):
         if ident.independent or ident.party is None:
             voices.append(Voice(None, independent=ident.independent))
             continue
-        voices.append(Voice(labels.get(sets.find(ident.party.key))))
+        root = sets.find(ident.party.key)
+        if statement.get("each"):
+            # "X and Y both claimed the town": rival claims in one sentence speak for no one
+            # camp, and quoting it under either would credit the other's words to it.
+            others = [_identify(a, names, knowledge).party for a in statement.get("allies") or []]
+            if any(p is not None and sets.find(p.key) != root for p in others):
+                voices.append(Voice(None))
+                continue
+        voices.append(Voice(labels.get(root)))
     return voices
 
 

@@ -306,6 +306,11 @@ def describe(doc: Any, head: Any, tokens: list[Any]) -> Speaker:
         if label == "PERSON" and not plural and not determined and not is_acronym(text):
             if doc[end - 1].dep_ == "poss" and doc[end - 1].head.i != end - 1:
                 owner = owner or text  # "the minister's spokesman": whose he is
+            elif doc[end - 1].dep_ == "pobj" and role in PERSON_ROLES and start > head.i:
+                # "lawyers for Brightwater": whom they work for, a body the tagger took
+                # for a person, or a person they answer to.
+                owner = owner or text
+                orgs.append(text)
             elif person_name is None or len(text) > len(person_name):
                 person_name = text
             continue

@@ -11,7 +11,7 @@ import pytest
 
 from bot.answer import Answer
 from bot.articles import load_file
-from bot.chain import Answerer, build_answerer, question_names, validate_question
+from bot.chain import Answerer, build_answerer, validate_question
 from bot.claims import analyse
 from bot.config import MAX_QUESTION_CHARS, Settings
 from bot.conversation import Conversation, condense
@@ -175,12 +175,6 @@ def test_validate_question_rejects_over_long_and_strips() -> None:
 def test_the_answerer_rejects_an_empty_question(answerer) -> None:
     with pytest.raises(InvalidQuestion):
         answerer("   ")
-
-
-def test_question_names() -> None:
-    assert question_names(POKROVSK) == ["Pokrovsk"]
-    assert question_names("What happened in Chasiv Yar?") == ["Chasiv Yar"]
-    assert "World Cup" in question_names(WORLD_CUP)
 
 
 def test_condense_a_follow_up() -> None:

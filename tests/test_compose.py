@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from bot.compose import (
-    CLAIM_MARGIN,
-    SIDE_FLOOR,
-    SIDE_MARGIN,
-    Candidate,
-    _disagree,
-    _heard,
-    _on_focus,
-)
+from bot.compose import CLAIM_MARGIN, SIDE_FLOOR, SIDE_MARGIN, disagree, heard
+from bot.evidence import Candidate, Evidence, on_focus
 
 TEXT = (
     "The Sylvanian army said it had taken Port Ellis. "
@@ -32,15 +25,15 @@ def test_a_statement_about_another_place_is_not_about_the_focus() -> None:
     )
     talks = _at("The union said talks would resume.")
     focus = ["Port Ellis"]
-    assert _on_focus(held, TEXT, focus, focus)
-    assert not _on_focus(bridge, TEXT, focus, focus)
+    assert on_focus(held, TEXT, focus, focus)
+    assert not on_focus(bridge, TEXT, focus, focus)
     # A statement naming no place is read in the light of its article, which names the focus.
-    assert _on_focus(talks, TEXT, focus, focus)
-    assert not _on_focus(talks, TEXT, ["Vuhledar"], ["Vuhledar"])
+    assert on_focus(talks, TEXT, focus, focus)
+    assert not on_focus(talks, TEXT, ["Vuhledar"], ["Vuhledar"])
     # A common name the question also uses ("Sylvania") does not make another place's
     # statement about the topic.
     sylvanian = _at("The Sylvanian army said it had taken Port Ellis.", places=["Port Ellis"])
-    assert not _on_focus(sylvanian, TEXT, ["Castlebay", "Sylvania"], ["Castlebay"])
+    assert not on_focus(sylvanian, TEXT, ["Castlebay", "Sylvania"], ["Castlebay"])
 
 
 def test_each_side_is_heard_through_its_best_statement() -> None:
@@ -50,21 +43,22 @@ def test_each_side_is_heard_through_its_best_statement() -> None:
     unheard = Candidate("c", 0, 10, SIDE_FLOOR - 0.01, side="Marlow")
     same_side_far = Candidate("a", 20, 30, best - CLAIM_MARGIN - 0.1, side="Sylvania")
     other_outlet = Candidate("d", 0, 10, best - CLAIM_MARGIN - 0.1, side="Sylvania")
-    kept = _heard([strong, weak_side, unheard, same_side_far, other_outlet], best, SIDE_MARGIN)
+    kept = heard([strong, weak_side, unheard, same_side_far, other_outlet], best, SIDE_MARGIN)
     assert strong in kept and weak_side in kept
     assert unheard not in kept
     # Far below its side's best, a statement stays only as the best its own outlet reports.
     assert other_outlet in kept
     assert same_side_far not in kept
     # Informational questions hear only sides close to the best.
-    assert weak_side not in _heard([strong, weak_side], best, CLAIM_MARGIN)
+    assert weak_side not in heard([strong, weak_side], best, CLAIM_MARGIN)
 
 
 def test_disputes_are_denials_or_different_numbers() -> None:
     texts = {"a": "They said 300 died. Officials said 500 died. Rebels denied the report."}
+    evidence = Evidence({}, texts, [], [], [], set())
     first = Candidate("a", 0, 19, 1.0, side="Health")
     second = Candidate("a", 20, 44, 1.0, side="Army")
     denial = Candidate("a", 45, 70, 1.0, side="Rebels")
-    assert _disagree([first, second], texts)  # 300 against 500
-    assert _disagree([first, denial], texts)
-    assert not _disagree([first, Candidate("a", 0, 19, 1.0, side="Army")], texts)
+    assert disagree([first, second], evidence)  # 300 against 500
+    assert disagree([first, denial], evidence)
+    assert not disagree([first, Candidate("a", 0, 19, 1.0, side="Army")], evidence)

@@ -76,8 +76,12 @@ def source_files(answer: AnswerDict) -> dict[int, str]:
 
 
 def all_claims(answer: AnswerDict) -> list[Mapping[str, Any]]:
-    """Return the claims and the verification notes of an answer (both carry quotes)."""
-    items = list(answer.get("claims") or []) + list(answer.get("verification") or [])
+    """Return the claims, independent voices and verification notes (all carry quotes)."""
+    items = [
+        *(answer.get("claims") or []),
+        *(answer.get("independent") or []),
+        *(answer.get("verification") or []),
+    ]
     return [c for c in items if isinstance(c, Mapping)]
 
 

@@ -296,7 +296,8 @@ def check_answer(answer: Any, gone: frozenset[str] = frozenset()) -> None:
     if data["status"] == "not_found":
         assert data["claims"] == [] and data["sources"] == []
         return
-    assert data["claims"] and data["sources"], data
+    # An answer cites what it says: a camp's claims, or independent voices.
+    assert (data["claims"] or data["independent"]) and data["sources"], data
     ids = {s["id"] for s in data["sources"]}
     assert {e["source"] for c in data["claims"] for e in c["evidence"]} <= ids
     citations = citation_validity(data)
