@@ -15,6 +15,7 @@ from rich.console import Console
 
 from bot.errors import DatasetError, InvalidQuestion
 from bot.evaluation import GATE, TARGETS
+from bot.evaluation.citations import file_views
 from bot.evaluation.command import eval_command, parse_threshold
 from bot.evaluation.dataset import Case, Dataset, ExpectedSide, load_dataset
 from bot.evaluation.metrics import (
@@ -28,11 +29,14 @@ from bot.evaluation.metrics import (
     status_reasons,
     summarise,
 )
-from bot.evaluation.report import print_run, render_html, write_html
+from bot.evaluation.page import render_html, write_html
+from bot.evaluation.report import print_run
 from bot.evaluation.runner import EvalRun, run_cases
-from bot.evaluation.thresholds import shortfalls
+from bot.evaluation.thresholds import VARIANT_GATE, Bar, bar, gate, shortfalls
 
 REPO = Path(__file__).resolve().parents[1]
+# The development sets and their corpora live beside the repository (CI has them there too).
+SHARED_EVALS = REPO.parent / "shared" / "evals"
 
 REUTERS = (
     "MOSCOW, Dec 2 (Reuters) - President Vladimir Putin hailed what his commanders said was\n"
@@ -398,15 +402,68 @@ def test_summary_aggregates_every_metric(corpus: dict[str, Path]) -> None:
     assert metrics["latency_p95"] == pytest.approx(3.85)
 
 
-def test_the_gate_lives_in_one_place_and_reports_shortfalls() -> None:
-    assert GATE == {"side_coverage": 0.9, "citation_validity": 1.0}
-    assert TARGETS == {"status_not_found": 1.0, "answered": 0.8}
-    assert shortfalls({"side_coverage": 0.95, "citation_validity": 1.0}, GATE) == []
-    lines = shortfalls({"side_coverage": 0.85, "citation_validity": None}, GATE)
-    assert lines == [
+def test_the_gate_holds_the_bars_of_the_answer_quality_issues() -> None:
+    assert GATE == {
+        "pass_rate": 0.9,
+        "side_coverage": 0.95,
+        "citation_validity": 1.0,
+        "status_not_found": 1.0,
+        "attribution_accuracy": 0.95,
+        "misattribution_rate": 0.01,
+        "side_labels_per_side": 1.3,
+    }
+    assert VARIANT_GATE == {"status_consistency": 0.98, "variant_pass_drop": 0.05}
+    assert TARGETS == {"answered": 0.8}
+    assert gate(variants=False) == GATE
+    assert gate(variants=True) == {**GATE, **VARIANT_GATE}
+
+
+def test_shortfalls_name_each_missed_minimum_and_maximum() -> None:
+    wanted = {
+        "side_coverage": 0.9,
+        "citation_validity": 1.0,
+        "misattribution_rate": 0.01,
+        "side_labels_per_side": 1.3,
+        "variant_pass_drop": 0.05,
+    }
+    met = {
+        "side_coverage": 0.95,
+        "citation_validity": 1.0,
+        "misattribution_rate": 0.01,
+        "side_labels_per_side": 1.3,
+        "variant_pass_drop": -0.1,
+    }
+    assert shortfalls(met, wanted) == []
+    missed = {
+        "side_coverage": 0.85,
+        "misattribution_rate": 0.02,
+        "side_labels_per_side": 1.31,
+        "variant_pass_drop": 0.06,
+    }
+    assert shortfalls(missed, wanted) == [
         "side_coverage (side coverage) is 0.850, below 0.9",
         "citation_validity (citation validity) was not measured; it must be at least 1",
+        "misattribution_rate (misattribution rate) is 0.020, above 0.01",
+        "side_labels_per_side (side labels per side) is 1.310, above 1.3",
+        "variant_pass_drop (variants: pass rate drop) is 0.060, above 0.05",
     ]
+    assert shortfalls({}, {"unresolved_share": 0.1}) == [
+        "unresolved_share (unresolved share) was not measured; it must be at most 0.1"
+    ]
+
+
+def test_a_bar_knows_its_direction() -> None:
+    assert bar("misattribution_rate") == Bar(0.01, enforced=True, maximum=True)
+    assert bar("status_consistency") == Bar(0.98, enforced=True, maximum=False)
+    assert bar("answered") == Bar(0.8, enforced=False, maximum=False)
+    assert bar("retrieval_recall") is None
+    limit = Bar(1.3, enforced=True, maximum=True)
+    assert limit.met(1.3) and limit.met(0.9) and not limit.met(1.4) and not limit.met(None)
+    assert limit.sign == "≤" and Bar(0.9, True, False).sign == "≥"
+    # Rates are floats: a difference that is the bar in decimals meets it.
+    assert Bar(0.08, enforced=True, maximum=True).met(0.44 - 0.36)
+    assert Bar(0.3, enforced=True, maximum=False).met(0.1 + 0.2 - 1e-12)
+    assert not Bar(0.3, enforced=True, maximum=False).met(0.29)
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -433,11 +490,19 @@ def test_run_cases_times_each_question_and_records_errors(tmp_path: Path) -> Non
 # --- datasets ------------------------------------------------------------------------------------
 
 
-def test_the_development_set_is_valid() -> None:
-    dataset = load_dataset(REPO / "evals" / "dev.yaml")
-    assert dataset.name == "dev"
-    assert all(path.exists() for path in dataset.corpus)
+@pytest.mark.parametrize("name", ["dev", "dev2"])
+def test_the_development_sets_are_valid(name: str) -> None:
+    dataset = load_dataset(SHARED_EVALS / f"{name}.yaml")
+    assert dataset.name == name
+    assert dataset.corpus and all(path.exists() for path in dataset.corpus)
     assert {c.status for c in dataset.cases} == {"contested", "answered", "not_found"}
+    # Every gold fragment is in the corpus file it names, as a quote would be checked.
+    assert dataset.gold is not None and dataset.gold.camps
+    files = {p.name: p for folder in dataset.corpus for p in folder.iterdir()}
+    for item in dataset.gold.attributions:
+        assert item.file in files, item.file
+        views = file_views(str(files[item.file]))
+        assert views is not None and item.quote in views[0], (item.file, item.quote)
 
 
 def test_a_dataset_resolves_its_corpus_next_to_itself(tmp_path: Path) -> None:
@@ -569,7 +634,12 @@ def test_the_terminal_table_gives_failing_reasons(corpus: dict[str, Path]) -> No
     text = console.export_text()
     assert "pokrovsk-control" in text and "FAIL" in text
     assert "side Ukraine missing: no claim by or for Ukraine" in text
-    assert "gate failed: side_coverage (side coverage) is 0.500, below 0.9" in text
+    assert (
+        "gate failed: pass_rate (cases passed) is 0.500, below 0.9; "
+        "side_coverage (side coverage) is 0.500, below 0.95"
+    ) in text
+    # Without gold attributions the attribution bars are not part of this run's gate.
+    assert "attribution_accuracy" not in text.split("gate failed:")[1]
 
 
 def test_the_html_report_is_self_contained_and_escapes_article_text(
@@ -591,6 +661,16 @@ def test_the_html_report_is_self_contained_and_escapes_article_text(
 
 
 # --- the command line ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dataset_file(tmp_path: Path) -> Path:
+    """A valid dataset on disk, for command lines that only need one to exist."""
+    path = tmp_path / "unit.yaml"
+    path.write_text(
+        "name: unit\ncases:\n  - {id: nowhere, question: Who won the cup, status: not_found}\n"
+    )
+    return path
 
 
 def save(run: EvalRun, path: Path) -> Path:
@@ -626,11 +706,11 @@ def test_compare_refuses_a_file_that_is_not_a_saved_run(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_compare_takes_no_dataset(tmp_path: Path) -> None:
+def test_compare_takes_no_dataset(tmp_path: Path, dataset_file: Path) -> None:
     path = tmp_path / "a.json"
     path.write_text("{}")
     result = CliRunner().invoke(
-        eval_command, [str(REPO / "evals" / "dev.yaml"), "--compare", str(path), str(path)]
+        eval_command, [str(dataset_file), "--compare", str(path), str(path)]
     )
     assert result.exit_code == 2
 
@@ -643,7 +723,14 @@ def test_a_dataset_or_compare_is_required() -> None:
 
 @pytest.mark.parametrize(
     ("text", "parsed"),
-    [("side_coverage=0.9", ("side_coverage", 0.9)), (" answered = 1 ", ("answered", 1.0))],
+    [
+        ("side_coverage=0.9", ("side_coverage", 0.9)),
+        (" answered = 1 ", ("answered", 1.0)),
+        ("misattribution_rate=0.01", ("misattribution_rate", 0.01)),
+        ("side_labels_per_side=1.3", ("side_labels_per_side", 1.3)),
+        ("status_consistency=0.98", ("status_consistency", 0.98)),
+        ("variant_pass_drop=-0.1", ("variant_pass_drop", -0.1)),
+    ],
 )
 def test_fail_under_parses_metric_equals_value(text: str, parsed: tuple[str, float]) -> None:
     assert parse_threshold(text) == parsed
@@ -658,26 +745,27 @@ def test_fail_under_parses_metric_equals_value(text: str, parsed: tuple[str, flo
         ("side_coverage=high", "'high' is not a number"),
         ("side_coverage=90", "between 0 and 1"),
         ("latency_p95=1", "unknown metric 'latency_p95'"),
+        ("misattribution_rate=2", "between 0 and 1"),
+        ("side_labels_per_side=-1", "side_labels_per_side must be 0 or more"),
+        ("variant_pass_drop=1.5", "variant_pass_drop must be between -1 and 1"),
     ],
 )
-def test_fail_under_refuses_bad_values(text: str, message: str) -> None:
+def test_fail_under_refuses_bad_values(text: str, message: str, dataset_file: Path) -> None:
     with pytest.raises(ValueError, match=message):
         parse_threshold(text)
-    result = CliRunner().invoke(
-        eval_command, [str(REPO / "evals" / "dev.yaml"), "--fail-under", text]
-    )
+    result = CliRunner().invoke(eval_command, [str(dataset_file), "--fail-under", text])
     assert result.exit_code == 2
     assert "--fail-under" in result.output
 
 
 def test_fail_under_exits_1_with_a_clear_line(
-    corpus: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dataset_file: Path
 ) -> None:
     from bot.evaluation import runner
 
     run = saved_run(corpus, good=False)
     monkeypatch.setattr(runner, "run_dataset", lambda *args, **kwargs: run)
-    dataset = str(REPO / "evals" / "dev.yaml")
+    dataset = str(dataset_file)
     report = tmp_path / "report.html"
 
     passing = CliRunner().invoke(
@@ -700,12 +788,12 @@ def test_fail_under_exits_1_with_a_clear_line(
     )
     assert failing.exit_code == 1
     last = failing.output.strip().splitlines()[-1]
-    assert last == "Error: below threshold: side_coverage (side coverage) is 0.500, below 0.9"
+    assert last == "Error: threshold missed: side_coverage (side coverage) is 0.500, below 0.9"
     assert report.is_file()
 
     gated = CliRunner().invoke(eval_command, [dataset, "--gate"])
     assert gated.exit_code == 1
-    assert "side_coverage (side coverage) is 0.500, below 0.9" in gated.output
+    assert "side_coverage (side coverage) is 0.500, below 0.95" in gated.output
 
 
 def test_eval_is_registered_and_cheap_to_import() -> None:

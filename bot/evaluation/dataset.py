@@ -10,10 +10,20 @@ from typing import Any, get_args
 from bot.answer import Status
 from bot.config import MAX_QUESTION_CHARS
 from bot.errors import DatasetError
+from bot.evaluation.gold import Gold, load_gold
 
 STATUSES: tuple[str, ...] = get_args(Status)
-_TOP_KEYS = ("name", "corpus", "cases")
-_CASE_KEYS = ("id", "question", "status", "sides", "answer_any", "sources_any")
+_TOP_KEYS = ("name", "corpus", "cases", "attributions")
+_CASE_KEYS = (
+    "id",
+    "question",
+    "status",
+    "sides",
+    "answer_any",
+    "sources_any",
+    "summary_any",
+    "variants",
+)
 _SIDE_KEYS = ("name", "claimant_any", "sources_any")
 
 
@@ -36,6 +46,8 @@ class Case:
     sides: tuple[ExpectedSide, ...] = ()
     answer_any: tuple[str, ...] = ()
     sources_any: tuple[str, ...] = ()
+    summary_any: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()  # the question as people also type it, asked with --variants
 
     def expected_files(self) -> list[str]:
         """Return every file the case expects to be drawn on (the union of its sources_any)."""
@@ -47,12 +59,13 @@ class Case:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A named set of cases and the corpus they are asked against."""
+    """A named set of cases, the corpus they are asked against and its gold attributions."""
 
     name: str
     path: Path
     corpus: tuple[Path, ...]
     cases: tuple[Case, ...] = field(default_factory=tuple)
+    gold: Gold | None = None
 
 
 def load_dataset(path: str | Path) -> Dataset:
@@ -100,7 +113,21 @@ def parse_dataset(data: Any, path: Path) -> Dataset:
             raise DatasetError(where, f"case {number}: id {case.id!r} is used twice")
         seen.add(case.id)
         cases.append(case)
-    return Dataset(name=name.strip(), path=path, corpus=corpus, cases=tuple(cases))
+    return Dataset(
+        name=name.strip(),
+        path=path,
+        corpus=corpus,
+        cases=tuple(cases),
+        gold=_gold(data.get("attributions"), path),
+    )
+
+
+def _gold(value: Any, path: Path) -> Gold | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise DatasetError(str(path), "attributions must name a YAML file, relative to the dataset")
+    return load_gold(path.resolve().parent / Path(value.strip()).expanduser())
 
 
 def _corpus(value: Any, path: Path) -> tuple[Path, ...]:
@@ -140,6 +167,12 @@ def _case(raw: Any, number: int, where: str) -> Case:
             where, f"{label}: status must be one of {', '.join(STATUSES)}, not {status!r}"
         )
     answer_any = _strings(raw.get("answer_any"), where, f"{label}: answer_any")
+    summary_any = _strings(raw.get("summary_any"), where, f"{label}: summary_any")
+    variants = _strings(raw.get("variants"), where, f"{label}: variants")
+    if any(len(v) > MAX_QUESTION_CHARS for v in variants):
+        raise DatasetError(
+            where, f"{label}: a variant is longer than {MAX_QUESTION_CHARS} characters"
+        )
     sources_any = _files(raw.get("sources_any"), where, f"{label}: sources_any")
     sides: list[ExpectedSide] = []
     if status == "contested":
@@ -164,6 +197,8 @@ def _case(raw: Any, number: int, where: str) -> Case:
         sides=tuple(sides),
         answer_any=answer_any,
         sources_any=sources_any,
+        summary_any=summary_any,
+        variants=tuple(dict.fromkeys(variants)),
     )
 
 

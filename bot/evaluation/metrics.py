@@ -7,94 +7,56 @@ against what the answer says a source contains.
 
 from __future__ import annotations
 
-import html
-import json
 import math
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.evaluation.attribution import Attribution, check_attributions, side_labels
+from bot.evaluation.citations import citation_validity
 from bot.evaluation.dataset import STATUSES, Case, ExpectedSide
-
-AnswerDict = Mapping[str, Any]
+from bot.evaluation.gold import Gold
+from bot.evaluation.reading import (
+    AnswerDict,
+    all_claims,
+    cited_names,
+    claims_of,
+    normalise,
+    shorten,
+    source_files,
+)
 
 # Metrics where higher is better, as named in --json, --fail-under and the thresholds.
 SCORES: dict[str, str] = {
+    "pass_rate": "cases passed",
     "side_coverage": "side coverage",
     "citation_validity": "citation validity",
+    "attribution_accuracy": "attribution accuracy",
     "status_accuracy": "status accuracy",
     "status_contested": "status accuracy: contested",
     "status_answered": "status accuracy: answered",
     "status_not_found": "status accuracy: not_found",
     "answered": "answered cases: content and citation",
+    "summary_content": "summaries with the expected words",
     "retrieval_recall": "retrieval recall",
-    "pass_rate": "cases passed",
+    "status_consistency": "variants: status consistency",
+    "variant_pass_rate": "variants: cases passed",
+}
+# Metrics where lower is better: a threshold on one of them is a maximum.
+FAULTS: dict[str, str] = {
+    "misattribution_rate": "misattribution rate",
+    "unresolved_share": "unresolved share",
+    "side_labels_per_side": "side labels per side",
+    "variant_pass_drop": "variants: pass rate drop",
+}
+# Not shares of 0-1: labels per side is a ratio (1.0 = one label per camp), the drop a difference.
+RANGES: dict[str, tuple[float, float]] = {
+    "side_labels_per_side": (0.0, math.inf),
+    "variant_pass_drop": (-1.0, 1.0),
 }
 # Times, in seconds per question: lower is better.
 TIMES: dict[str, str] = {"latency_p50": "latency p50", "latency_p95": "latency p95"}
-
-_QUOTES = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-    }
-)
-_SPACE = re.compile(r"\s+")
-_TAG = re.compile(r"<[^>]+>")
-
-
-def normalise(text: str) -> str:
-    """Collapse whitespace and turn typographic quote marks into ASCII ones."""
-    return _SPACE.sub(" ", text.translate(_QUOTES)).strip()
-
-
-def shorten(text: str, limit: int = 80) -> str:
-    """Return text on one line, cut to limit characters with an ellipsis."""
-    flat = normalise(text)
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-# --- reading an answer ---------------------------------------------------------------------------
-
-
-def source_files(answer: AnswerDict) -> dict[int, str]:
-    """Map each source id of an answer to the path it gives."""
-    files: dict[int, str] = {}
-    for source in answer.get("sources") or []:
-        if isinstance(source, Mapping) and isinstance(source.get("id"), int):
-            files[source["id"]] = str(source.get("path") or "")
-    return files
-
-
-def all_claims(answer: AnswerDict) -> list[Mapping[str, Any]]:
-    """Return the claims, independent voices and verification notes (all carry quotes)."""
-    items = [
-        *(answer.get("claims") or []),
-        *(answer.get("independent") or []),
-        *(answer.get("verification") or []),
-    ]
-    return [c for c in items if isinstance(c, Mapping)]
-
-
-def _evidence(claim: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    for item in claim.get("evidence") or []:
-        if isinstance(item, Mapping):
-            yield item
-
-
-def cited_names(claim: Mapping[str, Any], files: Mapping[int, str]) -> list[str]:
-    """Return the file names (basenames) a claim's evidence cites; dangling ids are left out."""
-    names = [Path(files[e["source"]]).name for e in _evidence(claim) if e.get("source") in files]
-    return list(dict.fromkeys(names))
 
 
 def _basename(path: str) -> str:
@@ -132,7 +94,7 @@ def backs(claim: Mapping[str, Any], side: ExpectedSide, files: Mapping[int, str]
 
 def side_coverage(answer: AnswerDict, case: Case) -> SideCoverage:
     """Match each expected side to a distinct claim speaking for it and citing an expected file."""
-    claims = [c for c in answer.get("claims") or [] if isinstance(c, Mapping)]
+    claims = claims_of(answer)
     files = source_files(answer)
     fits = [
         [i for i, c in enumerate(claims) if speaks_for(c, side) and backs(c, side, files)]
@@ -218,6 +180,20 @@ def _summary(answer: AnswerDict) -> str:
     return str(answer.get("summary") or answer.get("answer") or "")
 
 
+# --- the one-line summary -----------------------------------------------------------------------
+
+
+def summary_reason(answer: AnswerDict, case: Case) -> str | None:
+    """Say why the summary lacks every word of summary_any, or None when it holds one."""
+    if not case.summary_any:
+        return None
+    summary = normalise(str(answer.get("summary") or "")).lower()
+    if any(normalise(w).lower() in summary for w in case.summary_any):
+        return None
+    wanted = " or ".join(repr(w) for w in case.summary_any)
+    return f"summary does not say {wanted}: {shorten(summary) or 'it is empty'}"
+
+
 # --- answered content ----------------------------------------------------------------------------
 
 
@@ -253,115 +229,6 @@ def answered_content(answer: AnswerDict, case: Case) -> Content | None:
             f"cites {', '.join(cited) or 'nothing'}, not {' or '.join(case.sources_any)}"
         )
     return content
-
-
-# --- citation validity ---------------------------------------------------------------------------
-
-
-@dataclass
-class Citations:
-    """How many evidence quotes are found verbatim in the file they cite."""
-
-    valid: int = 0
-    total: int = 0
-    reasons: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Say whether every quote checks out."""
-        return self.valid == self.total
-
-
-def citation_validity(answer: AnswerDict) -> Citations:
-    """Check each evidence quote against the file at its cited source's path, read from disk."""
-    files = source_files(answer)
-    result = Citations()
-    for claim in all_claims(answer):
-        for evidence in _evidence(claim):
-            result.total += 1
-            problem = check_quote(evidence, files)
-            if problem is None:
-                result.valid += 1
-            else:
-                result.reasons.append(problem)
-    return result
-
-
-def check_quote(evidence: Mapping[str, Any], files: Mapping[int, str]) -> str | None:
-    """Return why one evidence quote is not found in the file it cites, or None when it is."""
-    source = evidence.get("source")
-    quote = normalise(str(evidence.get("quote") or ""))
-    if not isinstance(source, int) or source not in files:
-        return f"evidence cites source [{source}], which is not in the sources (dangling id)"
-    if not quote:
-        return f"an empty quote cites [{source}]"
-    path = files[source]
-    views = file_views(path)
-    if views is None:
-        return f"[{source}] cites {path or 'no path'}, which cannot be read"
-    if any(quote in view for view in views):
-        return None
-    return f"quote not in {_basename(path)}: \u201c{shorten(quote, 90)}\u201d"
-
-
-def file_views(path: str) -> tuple[str, ...] | None:
-    """Return the normalised texts a quote may be found in, or None when the file is unreadable."""
-    try:
-        stat = Path(path).stat()
-    except (OSError, ValueError):
-        return None
-    return _views(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=256)
-def _views(path: str, mtime_ns: int, size: int) -> tuple[str, ...] | None:
-    """Read a file once per version: its raw text, and for HTML/JSON the text a reader sees."""
-    del mtime_ns, size  # part of the cache key only
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return None
-    text = _decode(data)
-    views = [text]
-    suffix = Path(path).suffix.lower()
-    if suffix in (".html", ".htm"):
-        views.append(html.unescape(_TAG.sub(" ", text)))
-    elif suffix in (".json", ".jsonl"):
-        views.append("\n".join(_json_strings(text)))
-    return tuple(normalise(v) for v in views)
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    return str(best) if best is not None else data.decode("utf-8", errors="replace")
-
-
-def _json_strings(text: str) -> Iterator[str]:
-    docs: list[Any] = []
-    try:
-        docs.append(json.loads(text))
-    except json.JSONDecodeError:
-        for line in text.splitlines():
-            try:
-                docs.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    stack = docs
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 # --- retrieval recall ----------------------------------------------------------------------------
@@ -426,6 +293,9 @@ class CaseResult:
     recall: dict[str, Any] | None
     answer: dict[str, Any] | None
     error: str | None = None
+    summary_ok: bool | None = None
+    attribution: dict[str, Any] | None = None
+    labels: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -433,9 +303,18 @@ class CaseResult:
 
 
 def evaluate_case(
-    answer: AnswerDict | None, case: Case, seconds: float, *, error: str | None = None
+    answer: AnswerDict | None,
+    case: Case,
+    seconds: float,
+    *,
+    error: str | None = None,
+    gold: Gold | None = None,
 ) -> CaseResult:
-    """Run every check on one answer and decide whether the case passes."""
+    """Run every check on one answer and decide whether the case passes.
+
+    With gold attributions, the side labels of the claims are judged too; they are measured,
+    not part of the case's verdict.
+    """
     if answer is None:
         return CaseResult(
             id=case.id,
@@ -455,6 +334,7 @@ def evaluate_case(
             else None,
             answer=None,
             error=error,
+            summary_ok=False if case.summary_any else None,
         )
     reasons = status_reasons(answer, case)
     sides = side_coverage(answer, case) if case.sides else None
@@ -463,9 +343,18 @@ def evaluate_case(
     content = answered_content(answer, case)
     if content is not None:
         reasons.extend(content.reasons)
+    summary = summary_reason(answer, case)
+    if summary is not None:
+        reasons.append(summary)
     citations = citation_validity(answer)
     reasons.extend(citations.reasons)
     recall = retrieval_recall(answer, case)
+    attribution = check_attributions(answer, gold) if gold is not None else None
+    labels = (
+        {"labels": side_labels(answer), "expected": len(case.sides)}
+        if case.status == "contested" and answer.get("status") == "contested"
+        else None
+    )
     return CaseResult(
         id=case.id,
         question=case.question,
@@ -483,6 +372,9 @@ def evaluate_case(
         citations={"valid": citations.valid, "total": citations.total},
         recall=None if recall is None else {"found": recall.found, "expected": recall.expected},
         answer=dict(answer),
+        summary_ok=None if not case.summary_any else summary is None,
+        attribution=None if attribution is None else attribution.to_dict(),
+        labels=labels,
     )
 
 
@@ -512,11 +404,36 @@ def summarise(results: Sequence[CaseResult]) -> dict[str, float | int | None]:
     )
     recalls = [len(r.recall["found"]) / len(r.recall["expected"]) for r in results if r.recall]
     metrics["retrieval_recall"] = sum(recalls) / len(recalls) if recalls else None
+    metrics["summary_content"] = _share([r.summary_ok for r in results if r.summary_ok is not None])
     metrics["pass_rate"] = _share([r.passed for r in results])
+    metrics.update(attribution_metrics(results))
     seconds = [r.seconds for r in results]
     metrics["latency_p50"] = percentile(seconds, 50)
     metrics["latency_p95"] = percentile(seconds, 95)
     return metrics
+
+
+def attribution_metrics(results: Sequence[CaseResult]) -> dict[str, float | int | None]:
+    """Sum the checked claims and side labels of every case, then take the rates (not a mean)."""
+    total = Attribution()
+    for result in results:
+        if result.attribution:
+            total.checked += result.attribution["checked"]
+            total.correct += result.attribution["correct"]
+            total.wrong += result.attribution["wrong"]
+            total.unresolved += result.attribution["unresolved"]
+    checked = total.checked or None
+    labels = [r.labels for r in results if r.labels and r.labels["expected"]]
+    expected = sum(item["expected"] for item in labels)
+    return {
+        "attribution_checked": total.checked,
+        "attribution_accuracy": total.correct / checked if checked else None,
+        "misattribution_rate": total.wrong / checked if checked else None,
+        "unresolved_share": total.unresolved / checked if checked else None,
+        "side_labels_per_side": (
+            sum(len(item["labels"]) for item in labels) / expected if expected else None
+        ),
+    }
 
 
 def _share(flags: Sequence[bool]) -> float | None:

@@ -1,15 +1,15 @@
-"""Show a run (the dict that --json prints): a terminal table, a comparison, an HTML page."""
+"""Show a run (the dict that --json prints) in the terminal, alone or beside another run."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from html import escape
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.evaluation.metrics import SCORES, TIMES, check_quote, source_files
+from bot.evaluation.metrics import FAULTS, SCORES, TIMES
+from bot.evaluation.reading import shorten
 from bot.evaluation.thresholds import bar
+from bot.evaluation.variants import KINDS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,16 +22,38 @@ def to_json(run: Run) -> str:
     return json.dumps(run, ensure_ascii=False, indent=2)
 
 
-def _percent(value: Any) -> str:
+def percent(value: Any) -> str:
+    """Render a share as a percentage ("n/a" when it was not measured)."""
     return "n/a" if value is None else f"{value:.0%}" if value in (0, 1) else f"{value:.1%}"
 
 
-def _seconds(value: Any) -> str:
+def in_seconds(value: Any) -> str:
+    """Render a time in seconds ("n/a" when it was not measured)."""
     return "n/a" if value is None else f"{value:.2f} s"
 
 
-def _format(name: str, value: Any) -> str:
-    return _seconds(value) if name in TIMES else _percent(value)
+METRICS: dict[str, str] = {**SCORES, **FAULTS, **TIMES}
+# Measured only when the run asked the variants: left out of tables of a run that did not.
+VARIANT_METRICS = ("status_consistency", "variant_pass_rate", "variant_pass_drop")
+
+
+def metric_names(run: Run) -> list[str]:
+    """Return the names of the metrics a run reports, in display order."""
+    asked = run.get("variants") is not None
+    return [n for n in METRICS if asked or n not in VARIANT_METRICS]
+
+
+def format_metric(name: str, value: Any) -> str:
+    """Render a metric's value: seconds, a ratio, a difference in points or a share."""
+    if name in TIMES:
+        return in_seconds(value)
+    if value is None:
+        return "n/a"
+    if name == "side_labels_per_side":
+        return f"{value:.2f}"
+    if name == "variant_pass_drop":
+        return f"{value * 100:+.1f} pt"
+    return percent(value)
 
 
 def _verdict(name: str, value: Any) -> tuple[str, str]:
@@ -39,14 +61,15 @@ def _verdict(name: str, value: Any) -> tuple[str, str]:
     threshold = bar(name)
     if threshold is None:
         return "", ""
-    minimum, enforced = threshold
-    kind = "gate" if enforced else "target"
-    if value is not None and value >= minimum:
-        return f"{kind} ≥ {minimum:g}: ok", "green"
-    return f"{kind} ≥ {minimum:g}: below", "red" if enforced else "yellow"
+    kind = "gate" if threshold.enforced else "target"
+    head = f"{kind} {threshold.sign} {threshold.value:g}"
+    if threshold.met(value):
+        return f"{head}: ok", "green"
+    missed = "not measured" if value is None else "above" if threshold.maximum else "below"
+    return f"{head}: {missed}", "red" if threshold.enforced else "yellow"
 
 
-def _fraction(part: Mapping[str, Any] | None, top: str, bottom: str) -> str:
+def fraction(part: Mapping[str, Any] | None, top: str, bottom: str) -> str:
     """Return "3/4" from a check's two counts (or lists, counted); "-" when it did not apply."""
     if not part:
         return "-"
@@ -73,6 +96,8 @@ def print_run(run: Run, console: Console) -> None:
     cases.add_column("status", no_wrap=True)
     cases.add_column("sides", justify="right")
     cases.add_column("quotes", justify="right")
+    cases.add_column("attrib", justify="right")
+    cases.add_column("labels", justify="right")
     cases.add_column("recall", justify="right")
     cases.add_column("time", justify="right", no_wrap=True)
     cases.add_column("result", no_wrap=True)
@@ -87,15 +112,20 @@ def print_run(run: Run, console: Console) -> None:
         cases.add_row(
             case["id"],
             shown,
-            _fraction(case["sides"], "covered", "total"),
-            _fraction(case["citations"], "valid", "total"),
-            _fraction(case["recall"], "found", "expected"),
+            fraction(case["sides"], "covered", "total"),
+            fraction(case["citations"], "valid", "total"),
+            attribution_cell(case.get("attribution")),
+            labels_cell(case.get("labels")),
+            fraction(case["recall"], "found", "expected"),
             f"{case['seconds']:.2f} s",
             "[green]pass[/]" if case["passed"] else "[red]FAIL[/]",
             "\n".join(f"• {r}" for r in case["reasons"]),
         )
     console.print(cases)
-    console.print(metrics_table(run["metrics"]))
+    console.print(metrics_table(run["metrics"], metric_names(run)))
+    _print_misattributed(run.get("misattributed") or [], console)
+    if run.get("variants") is not None:
+        _print_variants(run["variants"], console)
     failures = run.get("gate", {}).get("failures") or []
     if failures:
         console.print("[bold red]gate failed:[/] " + "; ".join(failures))
@@ -103,7 +133,22 @@ def print_run(run: Run, console: Console) -> None:
         console.print("[bold green]gate passed[/]")
 
 
-def metrics_table(metrics: Mapping[str, Any]) -> Any:
+def attribution_cell(part: Mapping[str, Any] | None) -> str:
+    """Return "correct/checked" for a case, then "✗n" when n labels name the wrong camp."""
+    if not part or not part.get("checked"):
+        return "-"
+    cell = f"{part['correct']}/{part['checked']}"
+    return cell + (f" ✗{part['wrong']}" if part.get("wrong") else "")
+
+
+def labels_cell(part: Mapping[str, Any] | None) -> str:
+    """Return "labels/expected sides" for a contested answer."""
+    if not part:
+        return "-"
+    return f"{len(part['labels'])}/{part['expected']}"
+
+
+def metrics_table(metrics: Mapping[str, Any], names: Sequence[str] | None = None) -> Any:
     """Return a rich table of the metrics with their thresholds."""
     from rich.table import Table
 
@@ -111,12 +156,59 @@ def metrics_table(metrics: Mapping[str, Any]) -> Any:
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_column("threshold")
-    for name, label in {**SCORES, **TIMES}.items():
+    for name in names or METRICS:
         word, style = _verdict(name, metrics.get(name))
         table.add_row(
-            label, _format(name, metrics.get(name)), f"[{style}]{word}[/]" if word else ""
+            METRICS[name],
+            format_metric(name, metrics.get(name)),
+            f"[{style}]{word}[/]" if word else "",
         )
     return table
+
+
+def _print_misattributed(claims: Sequence[Mapping[str, Any]], console: Console) -> None:
+    if not claims:
+        return
+    from rich.markup import escape
+
+    console.print(f"[bold]misattributed claims[/] ({len(claims)}):")
+    for claim in claims:
+        console.print(
+            f"  • {escape(claim['case'])}: “{escape(shorten(claim['quote'], 70))}” labelled "
+            f"[red]{escape(claim['label'] or '(none)')}[/], gold {escape(claim['gold_side'])} "
+            f"[dim]({escape(shorten(claim['gold_speaker'], 50))})[/]",
+            soft_wrap=True,
+        )
+
+
+def _print_variants(variants: Mapping[str, Any], console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="variants: the same question as people type it")
+    table.add_column("variant")
+    table.add_column("asked", justify="right")
+    table.add_column("same status", justify="right")
+    table.add_column("passed", justify="right")
+    rows = [*variants["kinds"].items(), ("all", variants["overall"])]
+    for kind, tally in rows:
+        table.add_row(
+            KINDS.get(kind, kind),
+            str(tally["asked"]),
+            f"{tally['consistent']} ({percent(tally['status_consistency'])})",
+            f"{tally['passed']} ({percent(tally['pass_rate'])})",
+        )
+    console.print(table)
+    inconsistent = variants.get("inconsistent") or []
+    if inconsistent:
+        console.print(f"[bold]variants with another status[/] ({len(inconsistent)}):")
+    for item in inconsistent:
+        console.print(
+            f"  • {escape(item['case'])} ({escape(item['kind'])}): "
+            f"“{escape(shorten(item['question'], 70))}” got {item['status'] or 'an error'}, "
+            f"the question {item['canonical_status'] or 'an error'}",
+            soft_wrap=True,
+        )
 
 
 def print_comparison(a: Run, b: Run, console: Console, names: Sequence[str] = ("A", "B")) -> None:
@@ -136,9 +228,13 @@ def print_comparison(a: Run, b: Run, console: Console, names: Sequence[str] = ("
     table.add_column(first, justify="right")
     table.add_column(second, justify="right")
     table.add_column("change", justify="right")
-    for name, label in {**SCORES, **TIMES}.items():
+    for name in METRICS:
         x, y = a.get("metrics", {}).get(name), b.get("metrics", {}).get(name)
-        table.add_row(label, _format(name, x), _format(name, y), _change(name, x, y))
+        if x is None and y is None and name in VARIANT_METRICS:
+            continue
+        table.add_row(
+            METRICS[name], format_metric(name, x), format_metric(name, y), _change(name, x, y)
+        )
     console.print(table)
     cases = Table(title="cases", show_lines=True, expand=True)
     cases.add_column("case", style="bold", no_wrap=True)
@@ -171,263 +267,11 @@ def _change(name: str, x: Any, y: Any) -> str:
     delta = y - x
     if abs(delta) < 1e-9:
         return "="
-    better = delta < 0 if name in TIMES else delta > 0
-    text = f"{delta:+.2f} s" if name in TIMES else f"{delta * 100:+.1f} pt"
+    better = delta < 0 if name in TIMES or name in FAULTS else delta > 0
+    if name in TIMES:
+        text = f"{delta:+.2f} s"
+    elif name == "side_labels_per_side":
+        text = f"{delta:+.2f}"
+    else:
+        text = f"{delta * 100:+.1f} pt"
     return f"[{'green' if better else 'red'}]{text}[/]"
-
-
-# --- HTML ----------------------------------------------------------------------------------------
-
-_CSS = """
-:root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --bg:#f5f7fa; --card:#fff;
-  --ok:#2f9e44; --bad:#d9480f; --warn:#e8a317; --info:#3b6fd4; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink);
-  font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1080px; margin: 0 auto; padding: 32px 24px 64px; }
-header h1 { margin: 0 0 4px; font-size: 26px; }
-header p { margin: 0; color: var(--muted); }
-.pill { display:inline-block; padding:1px 10px; border-radius:999px; font-size:12px;
-  font-weight:600; letter-spacing:.02em; vertical-align:middle; }
-.pass { background:#e6f4ea; color:var(--ok); } .fail { background:#fdecea; color:var(--bad); }
-.st { background:#eef2f7; color:var(--muted); }
-.grid { display:grid; grid-template-columns: 2fr 1fr; gap:20px; margin:24px 0; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:10px;
-  padding:18px 20px; box-shadow:0 1px 2px rgba(0,0,0,.04); }
-.card h2 { margin:0 0 12px; font-size:16px; }
-.stats { display:flex; flex-direction:column; gap:12px; }
-.stat { background:var(--card); border:1px solid var(--line); border-radius:10px;
-  padding:14px 18px; }
-.stat b { display:block; font-size:26px; } .stat span { color:var(--muted); font-size:13px; }
-.gate-ok { border-left:5px solid var(--ok); } .gate-bad { border-left:5px solid var(--bad); }
-.gate-bad ul { margin:6px 0 0; padding-left:18px; color:var(--bad); font-size:13px; }
-table { width:100%; border-collapse:collapse; font-size:14px; }
-th, td { text-align:left; padding:7px 8px; border-bottom:1px solid var(--line);
-  vertical-align:top; }
-th { color:var(--muted); font-weight:600; font-size:12px; text-transform:uppercase; }
-td.num { text-align:right; font-variant-numeric: tabular-nums; white-space:nowrap; }
-a { color:var(--info); text-decoration:none; }
-.case { margin-top:18px; }
-.case.failed { border-left:5px solid var(--bad); } .case.passed { border-left:5px solid var(--ok); }
-.case h3 { margin:0; font-size:16px; display:flex; gap:10px; align-items:center; flex-wrap:wrap; }
-.question { font-size:17px; margin:8px 0 10px; }
-.reasons { background:#fff5f0; border:1px solid #ffd8c2; border-radius:8px;
-  padding:8px 12px 8px 28px; margin:10px 0; color:#9c3a0b; font-size:14px; }
-pre.answer { white-space:pre-wrap; background:#f8f9fb; border:1px solid var(--line);
-  border-radius:8px; padding:12px 14px;
-  font: 13px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-}
-details summary { cursor:pointer; color:var(--muted); font-size:13px; margin:6px 0; }
-.claims td.quote { font-style: italic; }
-.ok { color:var(--ok); font-weight:700; } .bad { color:var(--bad); font-weight:700; }
-.tag { font-size:11px; background:#e7efff; color:var(--info); padding:1px 7px; border-radius:6px;
-  white-space:nowrap; }
-.small { color:var(--muted); font-size:13px; }
-@media (max-width: 820px) { .grid { grid-template-columns: 1fr; } }
-"""
-
-
-def write_html(run: Run, path: str | Path) -> Path:
-    """Write the report as one self-contained HTML page (no scripts, no network)."""
-    target = Path(path)
-    target.write_text(render_html(run), encoding="utf-8")
-    return target
-
-
-def render_html(run: Run) -> str:
-    """Render the report: metrics as a bar chart, then every case with its answer and claims."""
-    metrics = run.get("metrics", {})
-    cases = run.get("cases", [])
-    passed = sum(1 for c in cases if c.get("passed"))
-    failures = run.get("gate", {}).get("failures") or []
-    gate = (
-        '<div class="stat gate-ok"><b class="ok">Gate passed</b>'
-        "<span>side coverage and citation validity meet the bar</span></div>"
-        if not failures
-        else '<div class="stat gate-bad"><b class="bad">Gate failed</b><ul>'
-        + "".join(f"<li>{escape(f)}</li>" for f in failures)
-        + "</ul></div>"
-    )
-    stats = "".join(
-        f'<div class="stat"><b>{escape(_seconds(metrics.get(n)))}</b><span>{escape(label)}'
-        " per question</span></div>"
-        for n, label in TIMES.items()
-    )
-    title = f"newsbot eval: {run.get('dataset', '')}"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title><style>{_CSS}</style></head>
-<body><main>
-<header><h1>{escape(title)}</h1>
-<p>answerer <b>{escape(str(run.get("answerer", "")))}</b> · {escape(str(run.get("started", "")))}
-· {len(cases)} cases · <b>{passed} passed</b>, {len(cases) - passed} failed
-· <span class="small">{escape(str(run.get("path", "")))}</span></p></header>
-<div class="grid">
-<section class="card"><h2>Metrics</h2>{metrics_svg(metrics)}</section>
-<section class="stats">{gate}{stats}</section>
-</div>
-<section class="card"><h2>Cases</h2>{_case_table(cases)}</section>
-{"".join(_case_card(c) for c in cases)}
-</main></body></html>
-"""
-
-
-def metrics_svg(metrics: Mapping[str, Any]) -> str:
-    """Draw the score metrics as horizontal bars with their thresholds marked."""
-    label_w, bar_w, value_w, row_h = 230, 330, 70, 30
-    width = label_w + bar_w + value_w
-    rows = list(SCORES.items())
-    height = row_h * len(rows) + 34
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="metrics" '
-        'font-family="-apple-system, Segoe UI, Roboto, Arial, sans-serif" font-size="13">'
-    ]
-    for tick in (0, 0.25, 0.5, 0.75, 1.0):
-        x = label_w + tick * bar_w
-        parts.append(
-            f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height - 26}" stroke="#e4e7eb"/>'
-            f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle" fill="#9aa5b1" '
-            f'font-size="11">{tick:.0%}</text>'
-        )
-    for number, (name, label) in enumerate(rows):
-        value = metrics.get(name)
-        y = 6 + number * row_h
-        threshold = bar(name)
-        colour = "#3b6fd4"
-        if threshold is not None and value is not None:
-            minimum, enforced = threshold
-            colour = "#2f9e44" if value >= minimum else "#d9480f" if enforced else "#e8a317"
-        parts.append(
-            f'<text x="{label_w - 10}" y="{y + 15}" text-anchor="end" fill="#1f2933">'
-            f"{escape(label)}</text>"
-            f'<rect x="{label_w}" y="{y + 2}" width="{bar_w}" height="18" rx="4" fill="#f0f2f5"/>'
-        )
-        if value is not None:
-            parts.append(
-                f'<rect x="{label_w}" y="{y + 2}" width="{max(value, 0.0) * bar_w:.1f}" '
-                f'height="18" rx="4" fill="{colour}"/>'
-            )
-        if threshold is not None:
-            minimum, enforced = threshold
-            x = label_w + minimum * bar_w
-            dash = "" if enforced else ' stroke-dasharray="3 2"'
-            parts.append(
-                f'<line x1="{x:.1f}" y1="{y - 1}" x2="{x:.1f}" y2="{y + 23}" '
-                f'stroke="#1f2933" stroke-width="2"{dash}>'
-                f"<title>{'gate' if enforced else 'target'} {minimum:g}</title></line>"
-            )
-        parts.append(
-            f'<text x="{label_w + bar_w + 10}" y="{y + 15}" fill="#1f2933" font-weight="600">'
-            f"{escape(_percent(value))}</text>"
-        )
-    parts.append("</svg>")
-    legend = (
-        '<p class="small">Bars: green meets its bar, red is below the CI gate (solid mark), '
-        "amber below a reported target (dashed mark), blue has no threshold.</p>"
-    )
-    return "".join(parts) + legend
-
-
-def _case_table(cases: Sequence[Mapping[str, Any]]) -> str:
-    rows = []
-    for case in cases:
-        status = case.get("status") or "error"
-        expected = case["expected_status"]
-        shown = escape(status) + (
-            ""
-            if status == expected
-            else f' <span class="small">(expected {escape(expected)})</span>'
-        )
-        verdict = (
-            '<span class="pill pass">pass</span>'
-            if case["passed"]
-            else ('<span class="pill fail">fail</span>')
-        )
-        rows.append(
-            f'<tr><td><a href="#case-{escape(case["id"])}">{escape(case["id"])}</a></td>'
-            f"<td>{shown}</td>"
-            f'<td class="num">{_fraction(case.get("sides"), "covered", "total")}</td>'
-            f'<td class="num">{_fraction(case.get("citations"), "valid", "total")}</td>'
-            f'<td class="num">{_fraction(case.get("recall"), "found", "expected")}</td>'
-            f'<td class="num">{case["seconds"]:.2f} s</td><td>{verdict}</td></tr>'
-        )
-    return (
-        "<table><thead><tr><th>case</th><th>status</th><th>sides</th><th>quotes ok</th>"
-        "<th>recall</th><th>time</th><th>result</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-    )
-
-
-def _case_card(case: Mapping[str, Any]) -> str:
-    answer = case.get("answer") or {}
-    passed = bool(case.get("passed"))
-    verdict = (
-        '<span class="pill pass">pass</span>' if passed else ('<span class="pill fail">fail</span>')
-    )
-    reasons = (
-        '<ul class="reasons">' + "".join(f"<li>{escape(r)}</li>" for r in case["reasons"]) + "</ul>"
-        if case.get("reasons")
-        else ""
-    )
-    status = case.get("status") or "error"
-    text = str(answer.get("answer") or answer.get("summary") or case.get("error") or "")
-    kind = "passed" if passed else "failed"
-    return f"""<section class="card case {kind}" id="case-{escape(case["id"])}">
-<h3>{escape(case["id"])} {verdict}
-<span class="pill st">expected {escape(case["expected_status"])}</span>
-<span class="pill st">got {escape(status)}</span>
-<span class="small">{case["seconds"]:.2f} s</span></h3>
-<p class="question">{escape(case["question"])}</p>
-{reasons}
-<details open><summary>answer as rendered</summary>
-<pre class="answer">{escape(text)}</pre></details>
-{_claims_table(answer, case)}
-</section>"""
-
-
-def _claims_table(answer: Mapping[str, Any], case: Mapping[str, Any]) -> str:
-    claims = [c for c in answer.get("claims") or [] if isinstance(c, Mapping)]
-    verification = [c for c in answer.get("verification") or [] if isinstance(c, Mapping)]
-    if not claims and not verification:
-        return ""
-    files = source_files(answer)
-    covers: dict[int, list[str]] = {}
-    for side, index in ((case.get("sides") or {}).get("matched") or {}).items():
-        covers.setdefault(int(index), []).append(side)
-    rows = []
-    for number, claim in enumerate(claims + verification):
-        who = escape(str(claim.get("claimant") or ""))
-        if number >= len(claims):
-            who = '<span class="small">verification</span>'
-        tags = "".join(
-            f' <span class="tag">covers {escape(s)}</span>' for s in covers.get(number, [])
-        )
-        quotes = []
-        for evidence in claim.get("evidence") or []:
-            problem = check_quote(evidence, files)
-            mark = (
-                '<span class="ok">✓</span>'
-                if problem is None
-                else (f'<span class="bad" title="{escape(problem)}">✗</span>')
-            )
-            source = evidence.get("source")
-            name = Path(files[source]).name if source in files else "dangling id"
-            quotes.append(
-                f"{mark} “{escape(str(evidence.get('quote') or ''))}” "
-                f'<span class="small">[{escape(str(source))}] {escape(name)}</span>'
-            )
-        rows.append(
-            f"<tr><td>{escape(str(claim.get('side') or ''))}{tags}</td><td>{who}</td>"
-            f'<td class="quote">{"<br>".join(quotes) or escape(str(claim.get("claim") or ""))}'
-            "</td></tr>"
-        )
-    return (
-        "<details open><summary>claims and their evidence (✓ quote found in the cited file)"
-        '</summary><table class="claims"><thead><tr><th style="width:18%">side</th>'
-        '<th style="width:22%">claimant</th><th>evidence</th></tr></thead><tbody>'
-        + "".join(rows)
-        + "</tbody></table></details>"
-    )

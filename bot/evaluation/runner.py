@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.errors import DatasetError, IndexNotFound, ModelUnavailable, NewsbotError, StoreUnavailable
-from bot.evaluation.dataset import Dataset
+from bot.evaluation.dataset import Case, Dataset
 from bot.evaluation.metrics import CaseResult, evaluate_case, summarise
-from bot.evaluation.thresholds import GATE, TARGETS, shortfalls
+from bot.evaluation.thresholds import TARGETS, gate, shortfalls
+from bot.evaluation.variants import VariantResult, case_variants, summarise_variants
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -42,14 +43,23 @@ class EvalRun:
     started: str
     results: list[CaseResult] = field(default_factory=list)
     ingest: dict[str, Any] | None = None
+    variants: list[VariantResult] | None = None  # None: the variants were not asked
+    attributions: bool = False  # whether the dataset has gold attributions
 
     def metrics(self) -> dict[str, float | int | None]:
-        """Return the aggregate metrics."""
-        return summarise(self.results)
+        """Return the aggregate metrics (the variants' too when they were asked)."""
+        metrics = summarise(self.results)
+        if self.variants is not None:
+            metrics.update(self._variants(metrics)["metrics"])
+        return metrics
+
+    def _variants(self, metrics: dict[str, float | int | None]) -> dict[str, Any]:
+        return summarise_variants(self.variants or [], metrics["pass_rate"])
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form that --json prints and --compare reads."""
         metrics = self.metrics()
+        enforced = gate(variants=self.variants is not None, attributions=self.attributions)
         return {
             "dataset": self.dataset,
             "path": self.path,
@@ -58,14 +68,40 @@ class EvalRun:
             "k": self.k,
             "started": self.started,
             "ingest": self.ingest,
+            "attributions": self.attributions,
             "metrics": metrics,
             "gate": {
-                "thresholds": dict(GATE),
+                "thresholds": enforced,
                 "targets": dict(TARGETS),
-                "failures": shortfalls(metrics, GATE),
+                "failures": shortfalls(metrics, enforced),
             },
+            "misattributed": misattributed(self.results),
+            "variants": None if self.variants is None else self._variants(metrics),
             "cases": [r.to_dict() for r in self.results],
         }
+
+
+def misattributed(results: list[CaseResult]) -> list[dict[str, Any]]:
+    """Return every claim whose side label names the wrong camp, with its case."""
+    return [
+        {"case": r.id, **claim}
+        for r in results
+        for claim in (r.attribution or {}).get("claims", [])
+        if claim["verdict"] == "wrong"
+    ]
+
+
+def _ask(ask: AskFn, question: str) -> tuple[Mapping[str, Any] | None, float, str | None]:
+    """Ask one question and time it; an error that concerns this question only is returned."""
+    started = time.perf_counter()
+    try:
+        answer = ask(question)
+    except _SYSTEMIC:
+        raise
+    except NewsbotError as exc:  # one unanswerable question should not sink the run
+        return None, time.perf_counter() - started, str(exc)
+    seconds = time.perf_counter() - started
+    return (answer if isinstance(answer, Mapping) else answer.to_dict()), seconds, None
 
 
 def run_cases(
@@ -79,19 +115,49 @@ def run_cases(
     for number, case in enumerate(dataset.cases, start=1):
         if on_case:
             on_case(number, case.id)
-        started = time.perf_counter()
-        try:
-            answer = ask(case.question)
-        except _SYSTEMIC:
-            raise
-        except NewsbotError as exc:  # one unanswerable question should not sink the run
-            seconds = time.perf_counter() - started
-            results.append(evaluate_case(None, case, seconds, error=str(exc)))
-            continue
-        seconds = time.perf_counter() - started
-        data = answer if isinstance(answer, Mapping) else answer.to_dict()
-        results.append(evaluate_case(data, case, seconds))
+        answer, seconds, error = _ask(ask, case.question)
+        results.append(evaluate_case(answer, case, seconds, error=error, gold=dataset.gold))
     return results
+
+
+def run_variants(
+    dataset: Dataset,
+    ask: AskFn,
+    results: list[CaseResult],
+    *,
+    on_variant: Callable[[int, str], None] | None = None,
+) -> list[VariantResult]:
+    """Ask every case's question again as people type it; compare with the canonical status."""
+    canonical = {r.id: r.status for r in results}
+    asked: list[VariantResult] = []
+    for case in dataset.cases:
+        for kind, question in case_variants(case):
+            if on_variant:
+                on_variant(len(asked) + 1, f"{case.id} ({kind})")
+            asked.append(_variant(ask, case, kind, question, canonical.get(case.id)))
+    return asked
+
+
+def _variant(
+    ask: AskFn, case: Case, kind: str, question: str, canonical: str | None
+) -> VariantResult:
+    answer, seconds, error = _ask(ask, question)
+    result = evaluate_case(answer, case, seconds, error=error)
+    return VariantResult(
+        case=case.id,
+        kind=kind,
+        question=question,
+        status=result.status,
+        canonical_status=canonical,
+        passed=result.passed,
+        seconds=seconds,
+        reasons=result.reasons,
+    )
+
+
+def variant_count(dataset: Dataset) -> int:
+    """Return how many variants --variants asks of a dataset."""
+    return sum(len(case_variants(case)) for case in dataset.cases)
 
 
 def run_dataset(
@@ -103,8 +169,11 @@ def run_dataset(
     k: int | None = None,
     embeddings: Embeddings | None = None,
     console: Console | None = None,
+    variants: bool = False,
 ) -> EvalRun:
     """Run a dataset against an existing index, or against a fresh index of its corpus.
+
+    With variants, every question is asked again as people type it (see variants.py).
 
     Without index_dir the corpus is ingested into workdir, or into a temporary folder removed
     afterwards; that index is always an embedded one, whatever NEWSBOT_CHROMA_HOST says, so a run
@@ -124,19 +193,30 @@ def run_dataset(
         index=str(index_dir) if index_dir else "a fresh index of the corpus",
         k=k,
         started=datetime.now(UTC).isoformat(timespec="seconds"),
+        attributions=dataset.gold is not None,
     )
     with _progress(console) as bar, _index(dataset, settings, index_dir, workdir) as opened:
         index, used = opened
         if index_dir is None:
             run.ingest = _ingest(dataset, index, embeddings, bar, console)
         answerer = build_answerer(used, index=index, embeddings=embeddings)
-        task = bar.add_task("eval", total=len(dataset.cases), name="")
+        cases = len(dataset.cases)
+        total = cases + (variant_count(dataset) if variants else 0)
+        task = bar.add_task("eval", total=total, name="")
 
-        def on_case(number: int, case_id: str) -> None:
-            bar.update(task, completed=number - 1, name=case_id)
+        def on_case(number: int, name: str) -> None:
+            bar.update(task, completed=number - 1, name=name)
 
-        run.results = run_cases(dataset, lambda q: answerer(q, k=k), on_case=on_case)
-        bar.update(task, completed=len(dataset.cases), name="done")
+        def on_variant(number: int, name: str) -> None:
+            bar.update(task, completed=cases + number - 1, name=name)
+
+        def ask(question: str) -> Answer:
+            return answerer(question, k=k)
+
+        run.results = run_cases(dataset, ask, on_case=on_case)
+        if variants:
+            run.variants = run_variants(dataset, ask, run.results, on_variant=on_variant)
+        bar.update(task, completed=total, name="done")
     return run
 
 
