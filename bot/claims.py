@@ -191,7 +191,15 @@ def _sentence_statements(doc: Any, context: ArticleContext) -> list[Statement]:
         statement = _statement(doc, context, subject, token)
         if statement:
             found.append(statement)
-    found.extend(_nominal_statements(doc, context, quoted, found))
+    nominal = _nominal_statements(doc, context, quoted, found)
+    # "A claim by X that ... is false, Y said": Y answers X's claim, so they are opponents.
+    for statement in found:
+        if not _DISPUTE_WORDS.search(doc.text):
+            break
+        for claim in nominal:
+            if _governs(statement["_verb"], claim["_verb"]):
+                statement["opposes"].append(_party_of(claim["speaker"]))
+    found.extend(nominal)
     found.extend(_mistagged_verbs(doc, context, quoted))
     return found
 
@@ -264,6 +272,18 @@ def _nominal_statements(
         if statement:
             extra.append(statement)
     return extra
+
+
+def _governs(verb: Any, token: Any) -> bool:
+    """Say whether a token lies in a verb's clause (the verb is among its heads)."""
+    head = token
+    for _ in range(12):
+        if head.i == verb.i:
+            return True
+        if head.head.i == head.i:
+            return False
+        head = head.head
+    return False
 
 
 def _says_something(noun: Any) -> bool:
@@ -454,7 +474,8 @@ def _statement(
 
 _DISPUTE_WORDS = re.compile(
     r"\b(?:lie|lies|lying|lied|false|fake|fakes|untrue|not true|propaganda|disinformation|"
-    r"baseless|absurd|fabricat\w*|wishful thinking|aggressors?|occupiers?|invaders?)\b",
+    r"baseless|absurd|fabricat\w*|wishful thinking|aggressors?|occupiers?|invaders?|"
+    r"unlawful|illegal|terrorists?)\b",
     re.IGNORECASE,
 )
 
@@ -467,11 +488,19 @@ def _disputed_parties(
     speaker: Speaker,
     context: ArticleContext,
 ) -> list[dict[str, Any]]:
-    """Return the parties a statement calls liars: "Sylvania is simply lying", "Vell fakes"."""
-    if not _DISPUTE_WORDS.search(doc[start:end].text):
+    """Return the party a statement calls liars or aggressors: "Sylvania is simply lying".
+
+    The party named nearest the hostile word counts, never the speaker's own country or
+    body ("our forces hit the Front's terrorist camps" opposes the Front, not "our" country).
+    """
+    words = [m.start() for m in _DISPUTE_WORDS.finditer(doc.text)]
+    window = doc[start:end]
+    words = [w for w in words if window.start_char <= w < window.end_char]
+    if not words:
         return []
     own = {t.i for t in tokens}
-    found = []
+    mine = {str(x) for x in (speaker.get("nation"), speaker.get("org")) if x}
+    ranked = []
     for ent in doc.ents:
         if ent.label_ not in ("GPE", "NORP", "ORG") or not start <= ent.start < end:
             continue
@@ -480,13 +509,14 @@ def _disputed_parties(
         if any(t.i in own for t in ent):
             continue
         party = context.resolve(doc, ent.root, list(ent))
-        if (
-            party
-            and (party.get("nation") or party.get("org"))
-            and not _same_speaker(party, speaker)
-        ):
-            found.append(_party_of(party))
-    return found[:1]
+        if not party or not (party.get("nation") or party.get("org")):
+            continue
+        theirs = {str(x) for x in (party.get("nation"), party.get("org")) if x}
+        if _same_speaker(party, speaker) or theirs & mine:
+            continue
+        distance = min(abs(ent.start_char - w) for w in words)
+        ranked.append((distance, _party_of(party)))
+    return [min(ranked, key=lambda r: r[0])[1]] if ranked else []
 
 
 def _is_outlet(claimant: str, outlet: str | None) -> bool:
@@ -612,7 +642,7 @@ def _continued_quote(doc: Any, context: ArticleContext) -> list[Statement]:
             "kind": last["kind"],
             "places": _places(doc, 0, len(doc), set()),
             "person": last["person"],
-            "opposes": [],
+            "opposes": _disputed_parties(doc, 0, len(doc), [], last["speaker"], context),
             "allies": [],
             "each": False,
             "_verb": doc[0],

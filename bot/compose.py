@@ -73,7 +73,23 @@ def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
         return not_found(context)
     evidence = gather(context, index)
     factual = understood.kind in FACTUAL_KINDS and not understood.disputable
-    facts = fact_candidates(context, evidence, embeddings, index, every_sentence=factual)
+    answers = None
+    if factual:
+
+        def answers(sentence: str) -> bool:
+            return bool(
+                answer_spans(
+                    sentence,
+                    understood.kind,
+                    understood.asked_noun,
+                    understood.text,
+                    evidence.focus,
+                )
+            ) or (understood.kind == "what_name" and mentions(sentence, evidence.focus))
+
+    facts = fact_candidates(
+        context, evidence, embeddings, index, every_sentence=factual, answers=answers
+    )
     # Nothing answers when neither a passage nor a single statement or sentence is close: a
     # long passage can dilute the one sentence that matters, and the small model reads names
     # poorly, so a sentence's score (meaning, plus the question's names and words) counts.

@@ -8,6 +8,7 @@ speaker's camp (`bot.parties`) judging every statement retrieved together.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.store import Index
 FOCUS_BONUS = 0.12  # a statement naming what the question names
 LEXICAL_WEIGHT = 0.3  # times the share of the question's other words a statement uses
 ARTICLES_FOR_FACTS = 6  # the best articles whose every sentence may answer a factual question
+MAX_EMBEDDED = 16  # sentences embedded for one question, those sharing most with it first
 WORD = re.compile(r"[\w'’-]+")
 # What a passing mention looks like: a name in a list, or a direction rather than a subject.
 _PASSING_BEFORE = re.compile(
@@ -252,6 +254,7 @@ def fact_candidates(
     index: Index,
     *,
     every_sentence: bool = False,
+    answers: Callable[[str], bool] | None = None,
 ) -> list[Candidate]:
     """Score the sentences no one is quoted as saying: the outlets' own reporting.
 
@@ -301,6 +304,14 @@ def fact_candidates(
                 continue
             pool.append((article_id, s0, e0))
     pool = list(dict.fromkeys(pool))
+    if answers is not None:
+        # Only a sentence holding the kind of answer asked for can answer a factual question;
+        # the rest need not be embedded.
+        pool = [(a, s, e) for a, s, e in pool if answers(evidence.texts[a][s:e])]
+    if len(pool) > MAX_EMBEDDED:
+        # The sentences sharing most with the question are the ones worth embedding.
+        pool.sort(key=lambda p: -bonus(evidence.texts[p[0]][p[1] : p[2]], focus, terms))
+        pool = pool[:MAX_EMBEDDED]
     if not pool:
         return []
     qvec = np.asarray(context.query_vector, dtype=np.float32)

@@ -262,12 +262,22 @@ class ArticleContext:
             if mention.sentence == self.sentence and mention.position >= position:
                 continue
             speaker = mention.speaker
+            if (
+                head in GROUP_NOUNS
+                and speaker.get("person")
+                and speaker.get("of")
+                and mention.spoke
+            ):
+                # "the militia's spokesman said ...; the group added": the militia.
+                return {**speaker, "org": speaker["of"], "person": False, "name": None}
             named = speaker.get("nation") or speaker.get("org") or speaker.get("name")
             if not named:
                 continue
-            if speaker["head"] == head or (
-                head in GROUP_NOUNS and speaker.get("org") and not speaker.get("person")
-            ):
+            if speaker["head"] == head:
+                return speaker
+            # "the group" is a body that acts or speaks, not one that is acted upon.
+            acting = mention.subject or mention.spoke
+            if head in GROUP_NOUNS and acting and speaker.get("org") and not speaker.get("person"):
                 return speaker
         return None
 

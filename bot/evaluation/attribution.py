@@ -172,7 +172,10 @@ def is_independent(claim: Mapping[str, Any]) -> bool:
     """Say whether a claim is marked as an independent voice (outside the dispute)."""
     if claim.get("independent") is True:
         return True
-    return bool(_INDEPENDENT.match(fold(str(claim.get("side") or ""))))
+    # The reporting outlet's own voice ("Reported") is verification, not a camp either.
+    return bool(_INDEPENDENT.match(fold(str(claim.get("side") or "")))) or fold(
+        str(claim.get("side") or "")
+    ) in ("reported", "verification")
 
 
 def side_labels(answer: AnswerDict) -> list[str]:
