@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.articles
+import bot.articles.files
 import bot.ingest
 from bot.catalog import Catalog
 from bot.config import Settings
@@ -229,7 +229,7 @@ def test_the_same_text_with_other_whitespace_and_quotes_is_one_article(
 def test_bad_files_are_reported_and_good_ones_indexed(
     index, articles_dir, fake_embeddings, monkeypatch
 ) -> None:
-    monkeypatch.setattr(bot.articles, "MAX_FILE_BYTES", 2000)
+    monkeypatch.setattr(bot.articles.files, "MAX_FILE_BYTES", 2000)
     assert all(p.stat().st_size < 2000 for p in articles_dir.iterdir())
     write(articles_dir, "empty.txt", "")
     write(articles_dir, "blank.md", "   \n\n\t\n")
