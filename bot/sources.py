@@ -8,7 +8,7 @@ one source per item, read by fetching the item's link; pages are fetched ahead o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -99,4 +99,5 @@ def read_page(page: Page, hints: Hints | None = None) -> list[Article]:
     text = decode(page.data, name, page.charset)
     if media_type in _HTML_TYPES or (not media_type and text.lstrip().startswith("<")):
         return [from_html(text, name, name, url=page.url, hints=hints)]
-    return load_text(text, _TEXT_KINDS.get(media_type, "txt"), name, name, url=page.url)
+    articles = load_text(text, _TEXT_KINDS.get(media_type, "txt"), name, name)
+    return [replace(article, url=page.url) for article in articles]

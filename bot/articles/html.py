@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from bot.articles.dates import normalise_date
 from bot.articles.decoding import has_text
@@ -26,17 +27,21 @@ def from_html(
     import trafilatura  # imported here: it takes a while, and many runs read no HTML
 
     hints = hints or Hints()
-    found = trafilatura.bare_extraction(
-        source, url=url, with_metadata=True, include_comments=False, as_dict=True
-    )
-    document: dict[str, Any] = found if isinstance(found, dict) else {}
+    found = trafilatura.bare_extraction(source, url=url, with_metadata=True, include_comments=False)
+    document: dict[str, Any] = {}
+    if isinstance(found, dict):
+        document = found
+    elif found is not None:
+        document = found.as_dict()
     text = (document.get("text") or "").strip()
     if not has_text(text):
         raise UnreadableArticle(name, "no article text")
     wire = wire_metadata(text)
     site = _plain(document.get("sitename"))
     # Without a site name trafilatura falls back to the host name, which a dateline beats.
-    named = site if site and site.lower().removeprefix("www.") != _host(document) else None
+    named = (
+        site if site and site.lower().removeprefix("www.") not in _hosts(document, url) else None
+    )
     published = _plain(document.get("date")) or hints.published
     title = _plain(document.get("title")) or hints.title or guess_title(text, headline=False)
     return Article(
@@ -51,8 +56,11 @@ def from_html(
     )
 
 
-def _host(document: dict[str, Any]) -> str:
-    return str(document.get("hostname") or "").lower().removeprefix("www.")
+def _hosts(document: dict[str, Any], url: str | None) -> set[str]:
+    """Return the names of the page's host, which trafilatura gives as a site name it lacks."""
+    address = urlsplit(url or str(document.get("url") or ""))
+    names = {document.get("hostname"), address.netloc, address.hostname}
+    return {str(name).lower().removeprefix("www.") for name in names if name}
 
 
 def _plain(value: object) -> str | None:
