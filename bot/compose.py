@@ -23,7 +23,7 @@ from bot.store import Index
 
 logger = logging.getLogger(__name__)
 
-# Calibrated on evals/dev.yaml with `newsbot eval` (see README, "Evaluation").
+# Calibrated on ../shared/evals/dev.yaml with `newsbot eval` (see README, "Evaluation").
 NOT_FOUND_SIMILARITY = 0.35  # nothing closer in meaning than this: not found (see README)
 CLAIM_FLOOR = 0.30  # a statement less similar than this does not bear on the question
 CLAIM_MARGIN = 0.2  # ... nor one this far below the best statement

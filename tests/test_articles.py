@@ -83,7 +83,7 @@ def test_trt_seed_metadata_comes_from_headline_date_line_and_source_line() -> No
 
 
 def test_dev_article_front_matter_is_parsed_and_body_kept_verbatim() -> None:
-    path = REPO / "evals" / "corpus" / "dev" / "001_soledar_guardian.txt"
+    path = REPO.parent / "shared" / "corpus" / "dev" / "001_soledar_guardian.txt"
     article = load_one(path)
     assert article.title == "Ukraine military denies Russian forces have captured Soledar"
     assert article.outlet == "The Guardian"
