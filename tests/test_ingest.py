@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,6 @@ from bot.config import Settings
 from bot.ingest import ingest
 from bot.retrieval import search
 from bot.store import Index, open_store
-
-
-@pytest.fixture
-def index(isolated_env: Path) -> Iterator[Index]:
-    store = open_store(Settings(index_dir=isolated_env, _env_file=None), create=True)
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,20 +12,12 @@ from samples import FLOOD, LAWSUIT, STRIKE, NewsSite, atom, html_page, paragraph
 import bot.embeddings
 from bot.articles.feeds import read_feed
 from bot.cli import cli
-from bot.config import Settings
 from bot.fetch import Fetcher
 from bot.ingest import ingest
-from bot.store import Index, open_store
+from bot.store import Index
 
 MB = 1024 * 1024
 HTML = "text/html; charset=utf-8"
-
-
-@pytest.fixture
-def index(isolated_env: Path) -> Iterator[Index]:
-    store = open_store(Settings(index_dir=isolated_env, _env_file=None), create=True)
-    yield store
-    store.close()
 
 
 @pytest.fixture
