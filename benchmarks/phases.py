@@ -19,7 +19,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "evals" / "corpus"
+# The development set's articles, read where they live, beside the repository.
+CORPUS = [REPO.parent / "shared" / "corpus" / "seeds", REPO.parent / "shared" / "corpus" / "dev"]
 QUESTION = "Who controls Pokrovsk?"
 QUESTIONS = [
     "Who controls Pokrovsk?",
@@ -44,7 +45,7 @@ def real_articles() -> list[Any]:
     """Load the development corpus."""
     from bot.articles import discover, load_file
 
-    files, _ = discover([CORPUS])
+    files, _ = discover(CORPUS)
     return [a for f in files for a in load_file(f)]
 
 

@@ -84,7 +84,14 @@ def cli(ctx: click.Context, verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("chromadb", "httpx", "sentence_transformers", "urllib3"):
+    for noisy in (
+        "chromadb",
+        "httpx",
+        "sentence_transformers",
+        "urllib3",
+        "trafilatura",
+        "htmldate",
+    ):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     ctx.ensure_object(dict)
     try:
@@ -103,7 +110,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @index_option
 @click.option("--prune", is_flag=True, help="Remove articles whose files are gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -111,7 +118,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 def ingest(
     ctx: click.Context, paths: tuple[str, ...], index: str | None, prune: bool, as_json: bool
 ) -> None:
-    """Load files or folders of articles into the index (unchanged ones are skipped)."""
+    """Load files, folders, article URLs and RSS/Atom feeds (unchanged articles are skipped)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

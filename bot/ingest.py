@@ -1,4 +1,4 @@
-"""Incremental ingestion: files -> articles -> chunks -> vectors and catalog rows.
+"""Incremental ingestion: files, pages and feeds -> articles -> chunks -> vectors and catalog rows.
 
 Write order keeps the index consistent if the process dies at any point: an article is marked
 pending, its vectors are written, then its catalog rows and the pending mark's removal commit in
@@ -19,10 +19,12 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from bot.articles import Article, LoadFailure, discover, load_file
+from bot.articles import Article, LoadFailure
 from bot.chunking import Chunk, chunk_article
 from bot.embeddings import pack_vector
 from bot.errors import UnreadableArticle
+from bot.fetch import Fetcher, is_url
+from bot.sources import gather
 from bot.store import Index
 
 logger = logging.getLogger(__name__)
@@ -91,14 +93,16 @@ def ingest(
     analyse: Analyser | None = None,
     prune: bool = False,
     progress: Progress | None = None,
+    fetcher: Fetcher | None = None,
 ) -> IngestReport:
-    """Load, chunk, embed and store the articles under the given paths.
+    """Load, chunk, embed and store the articles of files, folders, article URLs and feeds.
 
     Holds the index's write lock throughout: a second ingest into the same index is refused
     with StoreUnavailable rather than run alongside (its recovery would undo this one's work).
+    Web pages are fetched with `fetcher` (a default one when None).
     """
-    with index.writing():
-        return _ingest(paths, index, embeddings, analyse, prune, progress)
+    with index.writing(), fetcher or Fetcher() as web:
+        return _ingest(paths, index, embeddings, analyse, prune, progress, web)
 
 
 def _ingest(
@@ -108,25 +112,25 @@ def _ingest(
     analyse: Analyser | None,
     prune: bool,
     progress: Progress | None,
+    fetcher: Fetcher,
 ) -> IngestReport:
     report = IngestReport()
     recover(index)
-    files, failures = discover(paths)
+    sources, failures = gather(paths, fetcher)
     report.failed.extend(failures)
     analyse = analyse or _no_analysis
     batch: list[_Pending] = []
     seen: set[str] = set()
-    for number, file in enumerate(files, 1):
+    for number, source in enumerate(sources, 1):
         if progress:
-            progress(file.name, number, len(files))
+            progress(source.name, number, len(sources))
         try:
-            articles = load_file(file)
+            articles = source.read()
         except UnreadableArticle as exc:
-            report.failed.append(LoadFailure(str(file), exc.reason))
+            report.failed.append(LoadFailure(source.key, exc.reason))
             continue
-        resolved = str(file.resolve())
         for position, article in enumerate(articles):
-            key = resolved if len(articles) == 1 else f"{resolved}#{position}"
+            key = source.key if len(articles) == 1 else f"{source.key}#{position}"
             _route(index, article, key, seen, batch, report)
         if sum(len(p.chunks) for p in batch) >= FLUSH_CHUNKS:
             _flush(index, embeddings, analyse, batch, report)
@@ -246,8 +250,10 @@ def _file_of(key: str) -> Path:
 
 
 def prune_missing(index: Index) -> list[str]:
-    """Forget files that no longer exist and remove articles left without a file."""
-    gone = [(p, a) for p, a in index.catalog.all_paths() if not _file_of(p).exists()]
+    """Forget files that no longer exist and remove articles left without a file or URL."""
+    gone = [
+        (p, a) for p, a in index.catalog.all_paths() if not is_url(p) and not _file_of(p).exists()
+    ]
     with index.catalog.transaction() as db:
         for path, _ in gone:
             index.catalog.drop_path(db, path)
@@ -265,7 +271,7 @@ def prune_missing(index: Index) -> list[str]:
 def _repoint(index: Index, article_id: str, preferred: str | None = None) -> None:
     """Make an article cite a file that still holds it, if its recorded file is gone."""
     record = index.catalog.article(article_id)
-    if record is None or _file_of(record.path).exists():
+    if record is None or is_url(record.path) or _file_of(record.path).exists():
         return
     candidates = [preferred] if preferred else []
     candidates += [p for p, a in index.catalog.all_paths() if a == article_id]

@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.embeddings import Embeddings
@@ -81,6 +82,17 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setitem(Settings.model_config, "env_file", None)
     return index_dir
+
+
+@pytest.fixture
+def index(isolated_env: Path) -> Iterator[Any]:
+    """Return a new, empty index in the isolated index folder."""
+    from bot.config import Settings
+    from bot.store import open_store
+
+    store = open_store(Settings(index_dir=isolated_env, _env_file=None), create=True)
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import bot.articles.files
 from bot import articles
 from bot.articles import (
     MAX_FILE_BYTES,
@@ -82,7 +83,7 @@ def test_trt_seed_metadata_comes_from_headline_date_line_and_source_line() -> No
 
 
 def test_dev_article_front_matter_is_parsed_and_body_kept_verbatim() -> None:
-    path = REPO / "evals" / "corpus" / "dev" / "001_soledar_guardian.txt"
+    path = REPO.parent / "shared" / "corpus" / "dev" / "001_soledar_guardian.txt"
     article = load_one(path)
     assert article.title == "Ukraine military denies Russian forces have captured Soledar"
     assert article.outlet == "The Guardian"
@@ -243,8 +244,8 @@ def test_html_text_and_metadata(tmp_path: Path) -> None:
         "Officials said Tom & Jerry’s shop was untouched.",
         "A second",
         "line <here>.",
-        "First point",
-        "Second point",
+        "- First point",  # list items keep their marker
+        "- Second point",
     ]
     for hidden in ("tracking", "injected", "color", "Menu", "Home", "Related", "Copyright"):
         assert hidden not in article.text
@@ -265,7 +266,7 @@ def test_html_fallbacks_title_tag_time_and_og_url(tmp_path: Path) -> None:
     assert article.title == "Plain Title"
     assert article.published == "2024-03-05"
     assert article.url == "https://example.org/x"
-    assert article.outlet is None
+    assert article.outlet == "example.org"  # no site name: the host the page says it is from
 
 
 def test_html_without_text_is_refused(tmp_path: Path) -> None:
@@ -401,7 +402,7 @@ def test_too_large_file_is_refused_without_reading_it(tmp_path: Path) -> None:
 
 def test_size_limit_is_a_module_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "a.txt", "x" * 300)
-    monkeypatch.setattr(articles, "MAX_FILE_BYTES", 200)
+    monkeypatch.setattr(bot.articles.files, "MAX_FILE_BYTES", 200)
     assert reason_of(path) == "file too large (300 bytes > 200 bytes)"
 
 

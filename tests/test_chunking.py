@@ -26,7 +26,9 @@ def sentences_of(text: str) -> list[str]:
 
 
 def corpus_articles(repo_root: Path) -> list[Article]:
-    files, failures = discover([repo_root / "evals" / "corpus", repo_root / "data" / "articles"])
+    files, failures = discover(
+        [repo_root.parent / "shared" / "corpus", repo_root / "data" / "articles"]
+    )
     assert not failures
     return [article for file in files for article in load_file(file)]
 

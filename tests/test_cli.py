@@ -7,28 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samples import LAWSUIT, STRIKE
 
 import bot.embeddings
 from bot.cli import cli
-
-STRIKE = """title: Dockworkers strike at Vellmar
-outlet: Harbour Gazette
-date: 2031-03-04
-url: https://example.org/vellmar-strike
----
-Dockworkers walked off the job at the port of Vellmar on Monday. The port authority said the
-strike was unlawful. Union spokeswoman Jane Okafor said the strike would last until every
-worker was paid. Ships queued outside the harbour mouth as cranes stood idle.
-"""
-
-LAWSUIT = """title: Tribal council sues Brightwater Mining
-outlet: Okavi Courier
-date: 2031-02-11
----
-The Okavi tribal council filed a lawsuit against Brightwater Mining on Tuesday. The council
-claimed the company's mine had poisoned the river. Lawyers for Brightwater said the suit was
-baseless.
-"""
 
 
 @pytest.fixture
@@ -110,11 +92,11 @@ def test_sources_json_lists_each_article(runner, indexed) -> None:
     by_title = {row["title"]: row for row in rows}
     strike = by_title["Dockworkers strike at Vellmar"]
     assert strike["outlet"] == "Harbour Gazette"
-    assert strike["published"] == "2031-03-04"
+    assert strike["published"] == "2025-03-04"
     assert strike["url"] == "https://example.org/vellmar-strike"
     assert strike["path"] == str((indexed / "strike.txt").resolve())
     assert by_title["Tribal council sues Brightwater Mining"]["url"] is None
-    assert [row["published"] for row in rows] == ["2031-03-04", "2031-02-11"]  # newest first
+    assert [row["published"] for row in rows] == ["2025-03-04", "2025-02-11"]  # newest first
 
 
 def test_sources_table(runner, indexed) -> None:

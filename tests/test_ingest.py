@@ -4,63 +4,18 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from samples import FLOOD, LAWSUIT, STRIKE, write
 
-import bot.articles
+import bot.articles.files
 import bot.ingest
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.ingest import ingest
 from bot.retrieval import search
 from bot.store import Index, open_store
-
-STRIKE = """title: Dockworkers strike at Vellmar
-outlet: Harbour Gazette
-date: 2031-03-04
----
-Dockworkers walked off the job at the port of Vellmar on Monday. The union said wages had not
-risen in three years. The port authority said the strike was unlawful.
-
-Union spokeswoman Jane Okafor said the strike would last until every worker was paid. Ships
-queued outside the harbour mouth as cranes stood idle. Traders warned of shortages.
-"""
-
-LAWSUIT = """title: Tribal council sues Brightwater Mining
-outlet: Okavi Courier
-date: 2031-02-11
----
-The Okavi tribal council filed a lawsuit against Brightwater Mining on Tuesday. The council
-claimed the company's mine had poisoned the river. Lawyers for Brightwater said the suit was
-baseless.
-"""
-
-FLOOD = """title: Floods close the Tessel crossing
-outlet: Sylvanian Herald
-date: 2031-01-20
----
-Floods closed the Tessel border crossing on Sunday. Governor Ada Marlow said the road would
-reopen within a week. Engineers inspected the bridge at dawn.
-"""
-
-
-def write(folder: Path, name: str, content: str | bytes) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def index(isolated_env: Path) -> Iterator[Index]:
-    store = open_store(Settings(index_dir=isolated_env, _env_file=None), create=True)
-    yield store
-    store.close()
 
 
 @pytest.fixture
@@ -229,7 +184,7 @@ def test_the_same_text_with_other_whitespace_and_quotes_is_one_article(
 def test_bad_files_are_reported_and_good_ones_indexed(
     index, articles_dir, fake_embeddings, monkeypatch
 ) -> None:
-    monkeypatch.setattr(bot.articles, "MAX_FILE_BYTES", 2000)
+    monkeypatch.setattr(bot.articles.files, "MAX_FILE_BYTES", 2000)
     assert all(p.stat().st_size < 2000 for p in articles_dir.iterdir())
     write(articles_dir, "empty.txt", "")
     write(articles_dir, "blank.md", "   \n\n\t\n")

@@ -25,7 +25,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 DRIVER = HERE / "driver.py"
 NEWSBOT = Path(sys.executable).parent / "newsbot"
-CORPUS = REPO / "evals" / "corpus"
+# The real news corpora live beside the repository, never in it.
+CORPUS = REPO.parent / "shared" / "corpus"
+# The development set's nine articles (seeds and dev), as arguments to `newsbot ingest`.
+DEV_ARTICLES = (str(CORPUS / "seeds"), str(CORPUS / "dev"))
 
 
 # --- index audit ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from bot.store import open_store
 from .fakes import HashEmbeddings
 from .support import (
     CORPUS,
+    DEV_ARTICLES,
     NEWSBOT,
     REPO,
     ChromaServer,
@@ -170,7 +171,7 @@ def test_questions_in_parallel_while_another_process_ingests(tmp_path: Path) -> 
     embeddings = HashEmbeddings()
     seed(settings, embeddings)
     writer = subprocess.Popen(
-        driver_command("ingest", str(CORPUS), "--index", str(settings.index_dir), slow=0.02),
+        driver_command("ingest", *DEV_ARTICLES, "--index", str(settings.index_dir), slow=0.02),
         env=child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -248,7 +249,7 @@ def test_a_second_ingest_into_the_same_index_is_refused_while_the_first_runs(
             first.kill()
             first.wait()
     assert_consistent(settings)
-    again = run(driver_command("ingest", str(CORPUS), *index_arg), timeout=60)
+    again = run(driver_command("ingest", *DEV_ARTICLES, *index_arg), timeout=60)
     assert again.returncode == 0 and "added 0" in again.stdout, again.stderr
     assert_consistent(settings)
 
@@ -264,7 +265,7 @@ def test_an_answerer_opened_on_an_empty_index_sees_what_another_process_adds(
     answerer = Answerer(settings, open_store(settings), HashEmbeddings())
     try:
         assert answerer("Who controls Soledar?").status == "not_found"
-        done = run(driver_command("ingest", str(CORPUS), "--index", str(settings.index_dir)))
+        done = run(driver_command("ingest", *DEV_ARTICLES, "--index", str(settings.index_dir)))
         assert done.returncode == 0, done.stderr
         answer = answerer("Who controls Soledar?")
         check_answer(answer)
@@ -294,7 +295,7 @@ def test_writers_in_one_process_take_turns(tmp_path: Path) -> None:
 
 def _real_ingest(settings: Settings, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(NEWSBOT), "ingest", str(CORPUS), "--index", str(settings.index_dir)],
+        [str(NEWSBOT), "ingest", *DEV_ARTICLES, "--index", str(settings.index_dir)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

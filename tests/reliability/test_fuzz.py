@@ -17,14 +17,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import bot.articles as articles
 from bot.articles import (
     MAX_FILE_BYTES,
     SUPPORTED_SUFFIXES,
     Article,
     article_id,
+    dates,
     discover,
+    files,
     load_file,
+    text,
+    wire,
 )
 from bot.chunking import chunk_article
 from bot.claims import analyse
@@ -235,20 +238,20 @@ def test_json_of_any_shape_and_markup_load_or_are_refused(
 
 
 @fuzz("metadata")
-@given(text=_TEXT)
-def test_metadata_extraction_never_raises_and_stays_within_the_text(text: str) -> None:
+@given(sample=_TEXT)
+def test_metadata_extraction_never_raises_and_stays_within_the_text(sample: str) -> None:
     RAN["metadata"] += 1
-    fields, body = articles._split_front_matter(text)
-    assert text.endswith(body)
+    fields, body = text.split_front_matter(sample)
+    assert sample.endswith(body)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items())
-    wire = articles._wire_metadata(text)
-    for value in wire:
+    found = wire.wire_metadata(sample)
+    for value in found:
         assert value is None or isinstance(value, str)
     for headline in (True, False):
-        title = articles._guess_title(text, headline=headline)
-        limit = max(articles._HEADLINE_MAX_CHARS, articles._TITLE_CHARS + 1)
+        title = wire.guess_title(sample, headline=headline)
+        limit = max(wire._HEADLINE_MAX_CHARS, wire._TITLE_CHARS + 1)
         assert title is None or (title.strip() and len(title) <= limit and "\n" not in title)
-    parsed = articles._parse_date(text[:80])
+    parsed = dates.parse_date(sample[:80])
     if parsed is not None:
         assert date.fromisoformat(parsed).isoformat() == parsed
 
@@ -376,7 +379,7 @@ def test_named_malformed_files_are_reported_and_every_good_file_is_indexed(
     refuse_secret(monkeypatch)
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(articles.os, "scandir", scandir)
+            patch.setattr(files.os, "scandir", scandir)
             report = ingest([folder], index, HashEmbeddings(), analyse=analyse)
         reasons = {Path(f.path).name: f.reason for f in report.failed}
         for name, reason in expected.items():
