@@ -1,13 +1,17 @@
-"""The catalog: a SQLite file beside the vectors holding articles, the BM25 index and claims.
+"""The local catalog: a cache, derived from Chroma, of what answering reads many times a question.
 
-Chroma keeps the chunk vectors; the catalog is the record of what is complete. An article is
-visible to questions only once its catalog row is committed, which is written after its vectors,
-so an interrupted ingest never exposes half an article.
+Chroma holds the index (`bot.records`); this SQLite file beside it holds a copy of the article
+records with an FTS5 table for BM25, so that a question costs no round trip per article. It is
+built when missing, brought up to date when Chroma's generation stamp changes (`sync`), rebuilt
+when unreadable, and safe to delete. An article appears here whole or not at all: each is
+copied in one transaction, and only once its Chroma record (the commit marker) exists.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -16,10 +20,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from bot.articles import Article
+from bot.records import Records, StoredArticle
 
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2  # of this file; a cache of another version is rebuilt
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -31,13 +37,9 @@ CREATE TABLE IF NOT EXISTS articles (
     path TEXT NOT NULL,
     author TEXT,
     text TEXT NOT NULL,
-    chunks INTEGER NOT NULL
+    chunks INTEGER NOT NULL,
+    rev TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS paths (
-    path TEXT PRIMARY KEY,
-    article_id TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS paths_article ON paths(article_id);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY,
     article_id TEXT NOT NULL,
@@ -62,12 +64,15 @@ CREATE TABLE IF NOT EXISTS facts (
     article_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS facts_key ON facts(kind, key);
-CREATE TABLE IF NOT EXISTS pending (
-    article_id TEXT PRIMARY KEY
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
-CATALOG_FILE = "catalog.sqlite3"
+CACHE_FILE = "cache.sqlite3"
+# The catalog of newsbot before the index moved into Chroma; its presence explains an old index.
+LEGACY_CATALOG_FILE = "catalog.sqlite3"
 # Function words carry no evidence of topic and would make every chunk a lexical match.
 STOPWORDS = frozenset(
     """a an the and or but of in on at to for from by with as is are was were be been being has
@@ -117,39 +122,39 @@ def date_ordinal(value: str | None) -> int:
     return int(year + month + day)
 
 
-def _open_readonly(path: Path) -> sqlite3.Connection:
-    """Open the catalog for reading only, even in a folder this process may not write."""
-    quoted = quote(str(path))
-    db = sqlite3.connect(f"file:{quoted}?mode=ro", uri=True, check_same_thread=False, timeout=30)
-    try:
-        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-        return db
-    except sqlite3.OperationalError:
-        # A WAL database needs its -shm file, which a read-only folder cannot hold. Nobody can
-        # write there either, so the file may be read as immutable, without locks.
-        db.close()
-    db = sqlite3.connect(
-        f"file:{quoted}?mode=ro&immutable=1", uri=True, check_same_thread=False, timeout=30
-    )
-    db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    tables = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+    if tables and version != SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(f"cache schema {version}, expected {SCHEMA_VERSION}")
+    db.executescript(SCHEMA)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return db
 
 
-class Catalog:
-    """SQLite access to the catalog; safe to share between threads."""
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+
+class Catalog:
+    """The SQLite cache of the index; safe to share between threads (and processes)."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.readonly = readonly
         self._lock = threading.RLock()
-        if readonly:
-            self._db = _open_readonly(path)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._sync_lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            # Derived data: an unreadable or outdated cache is rebuilt from Chroma.
+            logger.warning("rebuilding the catalog cache at %s (%s)", path, exc)
+            _remove(path)
+            self._db = _connect(path)
 
     def close(self) -> None:
         """Close the database."""
@@ -158,9 +163,15 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run statements atomically."""
-        with self._lock, self._db:
-            yield self._db
+        """Run statements atomically, holding the file's write lock from the start."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -181,11 +192,6 @@ class Catalog:
             return set()
         marks = ",".join("?" * len(ids))
         return {r[0] for r in self._rows(f"SELECT id FROM articles WHERE id IN ({marks})", ids)}
-
-    def article_for_path(self, path: str) -> str | None:
-        """Return the id of the article last ingested from a file."""
-        rows = self._rows("SELECT article_id FROM paths WHERE path = ?", [path])
-        return rows[0][0] if rows else None
 
     def articles(self) -> list[ArticleRecord]:
         """List indexed articles, newest first."""
@@ -214,10 +220,6 @@ class Catalog:
         rows = self._rows("SELECT COUNT(*), COALESCE(SUM(chunks), 0) FROM articles")
         return int(rows[0][0]), int(rows[0][1])
 
-    def all_paths(self) -> list[tuple[str, str]]:
-        """Return every (path, article id) mapping."""
-        return [(r[0], r[1]) for r in self._rows("SELECT path, article_id FROM paths")]
-
     def allowed_articles(self, filters: Filters) -> set[str] | None:
         """Return the ids matching the filters, or None when nothing is filtered."""
         if not filters.active:
@@ -236,36 +238,67 @@ class Catalog:
         sql = "SELECT id FROM articles WHERE " + " AND ".join(clauses)
         return {r[0] for r in self._rows(sql, params)}
 
-    # --- writes ---------------------------------------------------------------------------
+    # --- keeping up with Chroma -----------------------------------------------------------
 
-    def mark_pending(self, article_ids: Iterable[str]) -> None:
-        """Record that vectors are about to be written or removed for these articles."""
-        with self.transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO pending(article_id) VALUES (?)",
-                [(a,) for a in article_ids],
-            )
+    def generation(self) -> str | None:
+        """Return the generation of the index this cache last caught up with."""
+        rows = self._rows("SELECT value FROM meta WHERE key = 'generation'")
+        return str(rows[0][0]) if rows else None
 
-    def pending(self) -> list[str]:
-        """Return articles whose vector writes may not have finished."""
-        return [r[0] for r in self._rows("SELECT article_id FROM pending")]
+    def sync(self, records: Records, *, force: bool = False) -> str | None:
+        """Catch up with the records in Chroma if their generation moved; return it.
 
-    def clear_pending(self, article_ids: Iterable[str]) -> None:
-        """Forget pending marks once the vectors are settled."""
-        with self.transaction() as db:
-            db.executemany("DELETE FROM pending WHERE article_id = ?", [(a,) for a in article_ids])
+        One sync at a time per cache file, across threads and processes. The generation is
+        read before the listing: whatever is written after that read comes with a newer stamp,
+        so the next sync sees it. Records are fetched a page at a time, outside any
+        transaction; each article is applied whole, new ones before gone ones are removed.
+        """
+        with self._syncing():
+            remote = records.generation()
+            if remote == self.generation() and not force:
+                return remote
+            listing = records.listing()
+            local = self._revisions()
+            wanted = [a for a, listed in listing.items() if local.get(a) != listed.rev]
+            for page in records.fetch(wanted):
+                with self.transaction() as db:
+                    for article in page:
+                        self._remove_article(db, article.id)
+                        self._add_article(db, article)
+            gone = [a for a in local if a not in listing]
+            with self.transaction() as db:
+                for article_id in gone:
+                    self._remove_article(db, article_id)
+                db.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
+                    (remote or "",),
+                )
+            if wanted or gone:
+                logger.info("catalog cache: %d article(s) in, %d out", len(wanted), len(gone))
+            return remote
 
-    def add_article(
-        self,
-        db: sqlite3.Connection,
-        article: Article,
-        chunks: list[tuple[str, int, int, int, str]],
-        statements: list[dict[str, Any]],
-        facts: list[tuple[str, str, str]],
-    ) -> None:
-        """Insert an article with its chunks, lexical entries and statements (in a transaction)."""
+    @contextmanager
+    def _syncing(self) -> Iterator[None]:
+        with self._sync_lock, (self.path.parent / (self.path.name + ".lock")).open("a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def _revisions(self, article_ids: Iterable[str] | None = None) -> dict[str, str]:
+        if article_ids is None:
+            return {r[0]: r[1] for r in self._rows("SELECT id, rev FROM articles")}
+        ids = list(article_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._rows(f"SELECT id, rev FROM articles WHERE id IN ({marks})", ids)
+        return {r[0]: r[1] for r in rows}
+
+    def _add_article(self, db: sqlite3.Connection, article: StoredArticle) -> None:
         db.execute(
-            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article.id,
                 article.title,
@@ -276,54 +309,43 @@ class Catalog:
                 article.path,
                 article.author,
                 article.text,
-                len(chunks),
+                len(article.chunks),
+                article.rev,
             ),
         )
+        ids = [f"{article.id}:{position}" for position, _, _ in article.chunks]
         db.executemany(
             "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?)",
-            [(cid, article.id, pos, start, end) for cid, pos, start, end, _ in chunks],
+            [
+                (cid, article.id, p, s, e)
+                for cid, (p, s, e) in zip(ids, article.chunks, strict=True)
+            ],
         )
         db.executemany(
             "INSERT INTO chunks_fts(text, chunk_id, article_id) VALUES (?, ?, ?)",
-            [(text, cid, article.id) for cid, _, _, _, text in chunks],
+            [
+                (article.text[s:e], cid, article.id)
+                for cid, (_, s, e) in zip(ids, article.chunks, strict=True)
+            ],
         )
         db.executemany(
             "INSERT INTO statements(article_id, data) VALUES (?, ?)",
-            [(article.id, json.dumps(s)) for s in statements],
+            [(article.id, json.dumps(s)) for s in article.statements],
         )
         db.executemany(
             "INSERT INTO facts(kind, key, value, article_id) VALUES (?, ?, ?, ?)",
-            [(kind, key, value, article.id) for kind, key, value in facts],
+            [(kind, key, value, article.id) for kind, key, value in article.facts],
         )
 
-    def remove_article(self, db: sqlite3.Connection, article_id: str) -> None:
-        """Delete an article and everything derived from it (in a transaction)."""
-        db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-        db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
-        db.execute("DELETE FROM chunks_fts WHERE article_id = ?", (article_id,))
-        db.execute("DELETE FROM statements WHERE article_id = ?", (article_id,))
-        db.execute("DELETE FROM facts WHERE article_id = ?", (article_id,))
-        db.execute("DELETE FROM paths WHERE article_id = ?", (article_id,))
-
-    def set_path(self, db: sqlite3.Connection, path: str, article_id: str) -> str | None:
-        """Map a file to an article; return the article it mapped to before, if different."""
-        row = db.execute("SELECT article_id FROM paths WHERE path = ?", (path,)).fetchone()
-        db.execute(
-            "INSERT OR REPLACE INTO paths(path, article_id) VALUES (?, ?)", (path, article_id)
-        )
-        previous = row[0] if row else None
-        return previous if previous != article_id else None
-
-    def drop_path(self, db: sqlite3.Connection, path: str) -> None:
-        """Forget a file."""
-        db.execute("DELETE FROM paths WHERE path = ?", (path,))
-
-    def orphaned(self, db: sqlite3.Connection, article_id: str) -> bool:
-        """Say whether no file maps to an article any more."""
-        row = db.execute(
-            "SELECT 1 FROM paths WHERE article_id = ? LIMIT 1", (article_id,)
-        ).fetchone()
-        return row is None
+    def _remove_article(self, db: sqlite3.Connection, article_id: str) -> None:
+        for table, column in (
+            ("articles", "id"),
+            ("chunks", "article_id"),
+            ("chunks_fts", "article_id"),
+            ("statements", "article_id"),
+            ("facts", "article_id"),
+        ):
+            db.execute(f"DELETE FROM {table} WHERE {column} = ?", (article_id,))
 
     # --- reads for answering --------------------------------------------------------------
 

@@ -10,9 +10,11 @@ class NewsbotError(Exception):
 class IndexNotFound(NewsbotError):
     """No index exists where one was expected."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, hint: str | None = None) -> None:
         self.path = path
-        super().__init__(f"no index at {path}: run `newsbot ingest PATH --index {path}` first")
+        super().__init__(
+            f"no index at {path}: {hint or f'run `newsbot ingest PATH --index {path}` first'}"
+        )
 
 
 class StoreUnavailable(NewsbotError):

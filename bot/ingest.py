@@ -1,17 +1,19 @@
-"""Incremental ingestion: files, pages and feeds -> articles -> chunks -> vectors and catalog rows.
+"""Incremental ingestion: files, pages and feeds -> articles -> chunks -> records in Chroma.
 
-Write order keeps the index consistent if the process dies at any point: an article is marked
-pending, its vectors are written, then its catalog rows and the pending mark's removal commit in
-one transaction. The next ingest deletes the vectors of anything still pending. Retiring an
-article runs the other way round: pending mark and catalog removal in one transaction, then the
-vectors, then the mark. Only one ingest writes an index at a time (`Index.writing`), so recovery
-never mistakes another live ingest's pending work for a crash's leftovers.
+Write order keeps the index consistent if the process, or the Chroma server, dies at any point:
+a batch's articles are marked pending, their vectors are written, then their records (each an
+article's commit marker: readers see nothing of an article without one), then their paths, and
+the marks are cleared. The next ingest deletes the vectors that a dead ingest left pending
+without a record. Retiring an article runs the other way: mark, record, vectors, mark. Every
+write is keyed by content, so ingests of overlapping folders run at once against a Chroma
+server leave each article once (an embedded index takes one ingest at a time: `Index.writing`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from bot.chunking import Chunk, chunk_article
 from bot.embeddings import pack_vector
 from bot.errors import UnreadableArticle
 from bot.fetch import Fetcher, is_url
+from bot.records import StoredArticle, end_run, live, start_run
 from bot.sources import gather
 from bot.store import Index
 
@@ -65,15 +68,38 @@ class _Pending:
     replaces: str | None
 
 
+@dataclass
+class _Writer:
+    """One ingest run: the index, the run's token, and what the index held when last looked."""
+
+    index: Index
+    run: str
+    articles: dict[str, str] = field(default_factory=dict)  # committed article -> cited file
+    paths: dict[str, str] = field(default_factory=dict)  # path key -> article
+
+    def look(self) -> None:
+        """Take a fresh look at the committed articles and the paths (two requests)."""
+        self.articles = {a: listed.path for a, listed in self.index.records.listing().items()}
+        self.paths = self.index.records.paths()
+
+
 def recover(index: Index) -> list[str]:
-    """Remove the vectors of articles an earlier, interrupted ingest left unfinished."""
-    pending = index.catalog.pending()
-    if not pending:
+    """Remove the vectors of articles that dead ingests left unfinished; return their ids.
+
+    Marks of live ingests (this process's runs, live processes on this machine, and marks
+    younger than `bot.records.STALE_AFTER` from other machines) are left alone.
+    """
+    marks = index.records.pending()
+    dead = [m for m in marks if not live(m)]
+    if not dead:
         return []
-    complete = {a for a in pending if index.catalog.has_article(a)}
-    unfinished = [a for a in pending if a not in complete]
+    busy = {m.article_id for m in marks if live(m)}
+    candidates = {m.article_id for m in dead} - busy
+    unfinished = sorted(candidates - index.records.existing(candidates))
     index.delete_vectors(unfinished)
-    index.catalog.clear_pending(pending)
+    index.records.clear_pending(m.id for m in dead)
+    # A dead ingest may have committed records without stamping a generation after them.
+    index.records.bump()
     if unfinished:
         logger.info("removed %d unfinished article(s) from an interrupted ingest", len(unfinished))
     return unfinished
@@ -97,17 +123,21 @@ def ingest(
 ) -> IngestReport:
     """Load, chunk, embed and store the articles of files, folders, article URLs and feeds.
 
-    Holds the index's write lock throughout: a second ingest into the same index is refused
-    with StoreUnavailable rather than run alongside (its recovery would undo this one's work).
+    Against a Chroma server, ingests may run at once (each article ends up once); an embedded
+    index is written by one ingest at a time, and a second is refused with StoreUnavailable.
     Web pages are fetched with `fetcher` (a default one when None).
     """
     with index.writing(), fetcher or Fetcher() as web:
-        return _ingest(paths, index, embeddings, analyse, prune, progress, web)
+        run = start_run()
+        try:
+            return _ingest(paths, _Writer(index, run), embeddings, analyse, prune, progress, web)
+        finally:
+            end_run(run)
 
 
 def _ingest(
     paths: Iterable[str | Path],
-    index: Index,
+    writer: _Writer,
     embeddings: Embeddings,
     analyse: Analyser | None,
     prune: bool,
@@ -115,7 +145,8 @@ def _ingest(
     fetcher: Fetcher,
 ) -> IngestReport:
     report = IngestReport()
-    recover(index)
+    recover(writer.index)
+    writer.look()
     sources, failures = gather(paths, fetcher)
     report.failed.extend(failures)
     analyse = analyse or _no_analysis
@@ -131,31 +162,31 @@ def _ingest(
             continue
         for position, article in enumerate(articles):
             key = source.key if len(articles) == 1 else f"{source.key}#{position}"
-            _route(index, article, key, seen, batch, report)
+            _route(writer, article, key, seen, batch, report)
         if sum(len(p.chunks) for p in batch) >= FLUSH_CHUNKS:
-            _flush(index, embeddings, analyse, batch, report)
+            _flush(writer, embeddings, analyse, batch, report)
             batch = []
-    _flush(index, embeddings, analyse, batch, report)
+    _flush(writer, embeddings, analyse, batch, report)
     if prune:
-        report.pruned = prune_missing(index)
+        report.pruned = _prune(writer)
     return report
 
 
 def _route(
-    index: Index,
+    writer: _Writer,
     article: Article,
     key: str,
     seen: set[str],
     batch: list[_Pending],
     report: IngestReport,
 ) -> None:
-    previous = index.catalog.article_for_path(key)
-    if index.catalog.has_article(article.id) or article.id in seen:
+    previous = writer.paths.get(key)
+    if article.id in writer.articles or article.id in seen:
         if previous != article.id:
-            with index.catalog.transaction() as db:
-                index.catalog.set_path(db, key, article.id)
-            _retire(index, previous)
-        _repoint(index, article.id, key)
+            writer.index.records.set_paths({key: article.id})
+            writer.paths[key] = article.id
+            _retire(writer, previous)
+        _repoint(writer, article.id, key)
         report.skipped.append(key)
         return
     chunks = chunk_article(article)
@@ -182,8 +213,28 @@ def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
     return meta
 
 
+def _stored(
+    pending: _Pending, statements: list[dict[str, Any]], facts: list[tuple[str, str, str]]
+) -> StoredArticle:
+    article = pending.article
+    return StoredArticle(
+        id=article.id,
+        title=article.title,
+        outlet=article.outlet,
+        published=article.published,
+        url=article.url,
+        path=article.path,
+        author=article.author,
+        text=article.text,
+        chunks=[(c.position, c.start, c.end) for c in pending.chunks],
+        statements=statements,
+        facts=facts,
+        rev=uuid.uuid4().hex[:12],
+    )
+
+
 def _flush(
-    index: Index,
+    writer: _Writer,
     embeddings: Embeddings,
     analyse: Analyser,
     batch: list[_Pending],
@@ -191,6 +242,7 @@ def _flush(
 ) -> None:
     if not batch:
         return
+    index = writer.index
     analyses = analyse([p.article for p in batch])
     chunks = [(p.article, c) for p in batch for c in p.chunks]
     said = [(p.article, s) for p, (found, _) in zip(batch, analyses, strict=True) for s in found]
@@ -204,41 +256,38 @@ def _flush(
     vectors = every[: len(chunks)]
     for (_, statement), vector in zip(said, every[len(chunks) :], strict=True):
         statement["vec"] = pack_vector(vector)
-    index.catalog.mark_pending(p.article.id for p in batch)
+    marks = index.records.mark_pending(writer.run, (p.article.id for p in batch))
     index.add_vectors(
         ids=[c.id for _, c in chunks],
         embeddings=vectors,
         documents=[c.text for _, c in chunks],
         metadatas=[_metadata(a, c) for a, c in chunks],
     )
-    retired: list[str] = []
-    with index.catalog.transaction() as db:
-        for pending, (statements, facts) in zip(batch, analyses, strict=True):
-            article = pending.article
-            rows = [(c.id, c.position, c.start, c.end, c.text) for c in pending.chunks]
-            index.catalog.add_article(db, article, rows, statements, facts)
-            key = pending.key
-            index.catalog.set_path(db, key, article.id)
-            if pending.replaces and index.catalog.orphaned(db, pending.replaces):
-                retired.append(pending.replaces)
-            (report.updated if pending.replaces else report.added).append(key)
-        db.executemany("DELETE FROM pending WHERE article_id = ?", [(p.article.id,) for p in batch])
+    index.records.put_articles(
+        [_stored(p, found, facts) for p, (found, facts) in zip(batch, analyses, strict=True)]
+    )
+    index.records.set_paths({p.key: p.article.id for p in batch})
+    index.records.clear_pending(marks)
+    for pending in batch:
+        writer.articles[pending.article.id] = pending.article.path
+        writer.paths[pending.key] = pending.article.id
+        (report.updated if pending.replaces else report.added).append(pending.key)
     report.chunks_embedded += len(chunks)
-    for old in retired:
-        _retire(index, old)
+    for pending in batch:
+        _retire(writer, pending.replaces)
 
 
-def _retire(index: Index, article_id: str | None) -> None:
-    """Remove an article no file maps to any more: catalog first, then its vectors."""
-    if not article_id:
-        return
-    with index.catalog.transaction() as db:
-        if not index.catalog.orphaned(db, article_id):
-            return
-        db.execute("INSERT OR IGNORE INTO pending(article_id) VALUES (?)", (article_id,))
-        index.catalog.remove_article(db, article_id)
-    index.delete_vectors([article_id])
-    index.catalog.clear_pending([article_id])
+def _retire(writer: _Writer, article_id: str | None) -> bool:
+    """Remove an article no file maps to any more: record first, then its vectors."""
+    records = writer.index.records
+    if not article_id or records.paths_of(article_id):
+        return False
+    marks = records.mark_pending(writer.run, [article_id])
+    records.delete_article(article_id)
+    writer.index.delete_vectors([article_id])
+    records.clear_pending(marks)
+    writer.articles.pop(article_id, None)
+    return True
 
 
 def _file_of(key: str) -> Path:
@@ -249,36 +298,36 @@ def _file_of(key: str) -> Path:
     return Path(key)
 
 
-def prune_missing(index: Index) -> list[str]:
+def _prune(writer: _Writer) -> list[str]:
     """Forget files that no longer exist and remove articles left without a file or URL."""
     gone = [
-        (p, a) for p, a in index.catalog.all_paths() if not is_url(p) and not _file_of(p).exists()
+        (p, a)
+        for p, a in writer.index.records.paths().items()
+        if not is_url(p) and not _file_of(p).exists()
     ]
-    with index.catalog.transaction() as db:
-        for path, _ in gone:
-            index.catalog.drop_path(db, path)
-    removed = []
+    writer.index.records.drop_paths(p for p, _ in gone)
+    for path, _ in gone:
+        writer.paths.pop(path, None)
+    removed = set()
     for _, article_id in gone:
-        if index.catalog.has_article(article_id):
-            _retire(index, article_id)
-            if not index.catalog.has_article(article_id):
-                removed.append(article_id)
-            else:
-                _repoint(index, article_id)
+        if article_id in removed:
+            continue
+        if _retire(writer, article_id):
+            removed.add(article_id)
+        else:
+            _repoint(writer, article_id)
     return [p for p, a in gone if a in removed]
 
 
-def _repoint(index: Index, article_id: str, preferred: str | None = None) -> None:
+def _repoint(writer: _Writer, article_id: str, preferred: str | None = None) -> None:
     """Make an article cite a file that still holds it, if its recorded file is gone."""
-    record = index.catalog.article(article_id)
-    if record is None or is_url(record.path) or _file_of(record.path).exists():
+    recorded = writer.articles.get(article_id)
+    if recorded is None or is_url(recorded) or _file_of(recorded).exists():
         return
     candidates = [preferred] if preferred else []
-    candidates += [p for p, a in index.catalog.all_paths() if a == article_id]
+    candidates += [p for p, a in writer.paths.items() if a == article_id]
     for key in candidates:
         if key and _file_of(key).exists():
-            with index.catalog.transaction() as db:
-                db.execute(
-                    "UPDATE articles SET path = ? WHERE id = ?", (str(_file_of(key)), article_id)
-                )
+            writer.index.records.move_article(article_id, str(_file_of(key)))
+            writer.articles[article_id] = str(_file_of(key))
             return

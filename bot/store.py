@@ -1,11 +1,13 @@
-"""Opening the index: a Chroma collection for vectors plus the catalog beside it.
+"""Opening the index: Chroma (chunk vectors and the records beside them) and the local catalog.
 
-Policy for concurrent use: any number of processes may answer from an index while one ingest
-writes to it (SQLite WAL for the catalog; Chroma's own locking for the vectors, and the catalog
-decides what is visible). Writers take an exclusive lock file in the index folder, so a second
-ingest into the same index is refused instead of interleaving with the first: its crash recovery
-would otherwise delete the vectors the first is still writing. An index folder the process may
-not write is opened read-only: the catalog read-only, the embedded vectors from a scratch copy.
+Chroma is the source of truth: the chunk vectors (collection `newsbot`) and the records of
+`bot.records`. Any number of processes, on any hosts, may answer from one Chroma server while
+others ingest into it; each keeps a local catalog (`bot.catalog`) derived from the records and
+brought up to date when the generation stamp moves, checked at most once a second. A Chroma
+server serializes writes itself, so ingests into it may run at once (their upserts are keyed by
+content); an embedded store is one folder written by one process at a time, so there an ingest
+holds a lock file and a second one is refused. An index folder this process may not write is
+opened read-only: the embedded vectors from a scratch copy, the catalog built in scratch space.
 """
 
 from __future__ import annotations
@@ -16,69 +18,126 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.catalog import CATALOG_FILE, Catalog
+from bot.catalog import CACHE_FILE, LEGACY_CATALOG_FILE, Catalog
 from bot.config import Settings
-from bot.errors import IndexNotFound, NewsbotError, StoreUnavailable
+from bot.errors import IndexNotFound, StoreUnavailable
+from bot.records import Records, guarded
 
 COLLECTION = "newsbot"
 WRITE_LOCK = "ingest.lock"
+CHECK_INTERVAL = 1.0  # seconds between looks at the generation stamp
 # Seconds a Chroma server may take to accept a connection, and to answer one request. Chroma's
 # own HTTP client waits forever; a stalled server must give a clear error, never a hang.
 CHROMA_CONNECT_TIMEOUT = 5.0
 CHROMA_TIMEOUT = 60.0
+MAX_BATCH = 1000  # records per write request, below Chroma's own limit
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _REOPEN_LOCK = threading.Lock()
 
 
-@dataclass
 class Index:
-    """An open index: the vector collection and the catalog that says what is complete."""
+    """An open index: the chunk vectors, the records, and the catalog derived from them.
 
-    collection: Any
-    catalog: Catalog
-    target: str
-    readonly: bool = False
-    _scratch: Path | None = field(default=None, repr=False)
-    _reopen: Callable[[], Any] | None = field(default=None, repr=False)
+    `catalog` is what answering reads; reading it first brings it up to date with Chroma when
+    this process wrote, or when the generation stamp moved (looked at once a second at most).
+    """
+
+    def __init__(
+        self,
+        *,
+        client: Any,
+        collection: Any,
+        records: Records,
+        catalog: Catalog,
+        target: str,
+        folder: Path,
+        embedded: bool,
+        readonly: bool = False,
+        scratch: Path | None = None,
+        reopen: Callable[[], Any] | None = None,
+    ) -> None:
+        self.client = client
+        self.collection = collection
+        self.records = records
+        self.target = target
+        self.folder = folder
+        self.embedded = embedded
+        self.readonly = readonly
+        self._catalog = catalog
+        self._scratch = scratch
+        self._reopen = reopen
+        self._refresh_lock = threading.Lock()
+        self._next_check = 0.0
+        self._written = 0  # records.written seen at the last refresh
+        self.generation: str | None = None  # the generation the catalog serves
+
+    @property
+    def catalog(self) -> Catalog:
+        """Return the catalog, brought up to date with Chroma if it may be behind."""
+        if len(self.records.written) != self._written or time.monotonic() >= self._next_check:
+            self.refresh()
+        return self._catalog
+
+    def refresh(self, *, force: bool = False) -> str | None:
+        """Catch up with Chroma if anything changed there; return the generation served."""
+        with self._refresh_lock:
+            own = len(self.records.written) != self._written
+            if not (force or own or time.monotonic() >= self._next_check):
+                return self.generation
+            self._next_check = time.monotonic() + CHECK_INTERVAL
+            self._written = len(self.records.written)
+            remote = self.records.generation()
+            if remote != self.generation and remote not in self.records.written:
+                self._rebind()
+            self.generation = self._catalog.sync(self.records, force=force)
+            return self.generation
+
+    def _rebind(self) -> None:
+        """Reopen an embedded store another process wrote: this one's vector index is stale."""
+        if self._reopen is None or self.generation is None:
+            return
+        with _REOPEN_LOCK:
+            logger.info("reopening the vector store at %s", self.target)
+            self.client = guarded(self.target, self._reopen)
+            self.collection = guarded(self.target, partial(_collection, self.client))
+            guarded(self.target, partial(self.records.bind, self.client))
 
     def _vectors(self, call: Callable[[], T]) -> T:
         """Run one vector store call; its failures become StoreUnavailable."""
-        try:
-            return call()
-        except NewsbotError:
-            raise
-        except Exception as exc:  # httpx, chromadb and Rust binding errors alike
-            detail = " ".join(str(exc).split())[:200]
-            kind = type(exc).__name__ + (f": {detail}" if detail else "")
-            raise StoreUnavailable(self.target, f"the vector store failed ({kind})") from exc
+        return guarded(self.target, call)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the index's write lock: one writer at a time, readers never wait."""
-        folder = self.catalog.path.parent
-        if self.readonly:
-            raise StoreUnavailable(str(folder), "the index folder is read-only")
+        """Allow writing: refused for a read-only folder; one writer at a time if embedded."""
+        if self.readonly and self.embedded:
+            raise StoreUnavailable(str(self.folder), "the index folder is read-only")
+        if not self.embedded:
+            # A Chroma server orders concurrent writes itself; content-keyed upserts make
+            # two ingests of the same article one article.
+            yield
+            return
         try:
-            handle = (folder / WRITE_LOCK).open("a+b")
+            handle = (self.folder / WRITE_LOCK).open("a+b")
         except OSError as exc:
-            raise StoreUnavailable(str(folder), (exc.strerror or str(exc)).lower()) from exc
+            raise StoreUnavailable(str(self.folder), (exc.strerror or str(exc)).lower()) from exc
         with handle:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 raise StoreUnavailable(
-                    str(folder), "another ingest is writing to it; try again when it has finished"
+                    str(self.folder),
+                    "another ingest is writing to it; try again when it has finished",
                 ) from exc
             try:
                 yield
@@ -93,10 +152,15 @@ class Index:
         metadatas: list[dict[str, Any]],
     ) -> None:
         """Write chunk vectors (replacing any with the same ids)."""
-        if ids:
+        for start in range(0, len(ids), MAX_BATCH):
+            end = start + MAX_BATCH
             self._vectors(
-                lambda: self.collection.upsert(
-                    ids=ids, embeddings=embeddings, documents=documents, metadatas=metadatas
+                partial(
+                    self.collection.upsert,
+                    ids=ids[start:end],
+                    embeddings=embeddings[start:end],
+                    documents=documents[start:end],
+                    metadatas=metadatas[start:end],
                 )
             )
 
@@ -137,10 +201,8 @@ class Index:
             # An embedded store first written by another process after this one opened it
             # cannot be read through the cached handle ("Nothing found on disk"); a fresh
             # handle can.
-            with _REOPEN_LOCK:
-                if self.collection is failed:
-                    logger.info("reopening the vector store at %s", self.target)
-                    self.collection = self._vectors(self._reopen)
+            if self.collection is failed:
+                self._rebind()
             result = self._vectors(query)
         hits = []
         for cid, meta, dist in zip(
@@ -164,8 +226,8 @@ class Index:
         )
 
     def close(self) -> None:
-        """Release the catalog (and the scratch copy of a read-only index's vectors)."""
-        self.catalog.close()
+        """Release the catalog (and the scratch copy of a read-only index)."""
+        self._catalog.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -225,19 +287,30 @@ def _collection(client: Any) -> Any:
     )
 
 
-def _fresh_collection(path: Path, target: str) -> Any:
-    """Open the embedded collection again, past this process's cached Chroma system."""
+def _fresh_client(path: Path, target: str) -> Any:
+    """Open the embedded store again, past this process's cached Chroma system."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
     # Chroma shares one system per folder within a process; the stale one must go.
     for cache in ("_identifier_to_system", "_identifier_to_refcount"):
         getattr(SharedSystemClient, cache, {}).pop(str(path), None)
-    return _collection(_embedded_client(path, target))
+    return _embedded_client(path, target)
+
+
+def _records(client: Any, target: str, *, create: bool, hint: str | None) -> Records:
+    from chromadb.errors import NotFoundError
+
+    try:
+        return Records(client, target, create=create)
+    except NotFoundError as exc:
+        raise IndexNotFound(target, hint) from exc
+    except Exception as exc:
+        raise StoreUnavailable(target, str(exc) or type(exc).__name__) from exc
 
 
 def writable(index_dir: Path) -> bool:
     """Say whether this process may write the index folder (and its catalog, if present)."""
-    catalog = index_dir / CATALOG_FILE
+    catalog = index_dir / CACHE_FILE
     if not os.access(index_dir, os.W_OK):
         return False
     return not catalog.exists() or os.access(catalog, os.W_OK)
@@ -258,56 +331,78 @@ def _scratch_copy(chroma_dir: Path) -> Path:
     return scratch
 
 
+def _legacy_hint(index_dir: Path) -> str | None:
+    if (index_dir / LEGACY_CATALOG_FILE).exists():
+        return (
+            "it was built by an older newsbot, which kept articles outside Chroma; "
+            f"run `newsbot ingest PATH --index {index_dir}` again"
+        )
+    return None
+
+
 def open_store(settings: Settings, *, create: bool = False) -> Index:
     """Open the index named by the settings; with create, make it if it does not exist.
 
     Without create, an index folder this process may not write is opened read-only: questions
-    are answered, writes are refused.
+    are answered, writes are refused. With a Chroma server, the folder holds only the local
+    catalog (and the question encoder), so an empty or new folder answers at once.
     """
     index_dir = Path(settings.index_dir).expanduser().resolve()
-    catalog_path = index_dir / CATALOG_FILE
-    if not create and not catalog_path.exists():
-        raise IndexNotFound(str(index_dir))
-    if create:
+    server = bool(settings.chroma_host)
+    chroma_dir = index_dir / "chroma"
+    if not server and not create and not chroma_dir.is_dir():
+        raise IndexNotFound(str(index_dir), _legacy_hint(index_dir))
+    if create or server:
         try:
             index_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreUnavailable(str(index_dir), exc.strerror or str(exc)) from exc
-    readonly = not writable(index_dir)
-    if create and readonly:
+            if create:
+                raise StoreUnavailable(str(index_dir), exc.strerror or str(exc)) from exc
+    readonly = not index_dir.is_dir() or not writable(index_dir)
+    if create and readonly and not server:
         raise StoreUnavailable(str(index_dir), "the folder is read-only; ingest needs to write it")
-    try:
-        catalog = Catalog(catalog_path, readonly=readonly)
-    except Exception as exc:
-        raise StoreUnavailable(str(index_dir), f"catalog unusable: {exc}") from exc
     scratch: Path | None = None
-    reopen: Callable[[], Any] | None = None
     try:
-        if settings.chroma_host:
+        reopen: Callable[[], Any] | None = None
+        hint: str | None
+        if server:
             client, target = _server_client(settings)
+            hint = (
+                f"run `newsbot ingest PATH` with NEWSBOT_CHROMA_HOST={settings.chroma_host} "
+                f"and NEWSBOT_CHROMA_PORT={settings.chroma_port} first"
+            )
         else:
-            target = str(index_dir)
-            chroma_dir = index_dir / "chroma"
+            target, hint = str(index_dir), _legacy_hint(index_dir)
             if readonly:
                 scratch = _scratch_copy(chroma_dir)
                 chroma_dir = scratch / "chroma"
             client = _embedded_client(chroma_dir, target)
-            reopen = partial(_fresh_collection, chroma_dir, target)
-        collection = _collection(client)
+            reopen = partial(_fresh_client, chroma_dir, target)
+        records = _records(client, target, create=create, hint=hint)
+        collection = guarded(target, partial(_collection, client))
+        if readonly and scratch is None:
+            scratch = Path(tempfile.mkdtemp(prefix="newsbot-catalog-"))
+        try:
+            catalog = Catalog((scratch if readonly and scratch else index_dir) / CACHE_FILE)
+        except Exception as exc:
+            raise StoreUnavailable(str(index_dir), f"catalog unusable: {exc}") from exc
     except Exception as exc:
-        catalog.close()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-        if isinstance(exc, StoreUnavailable):
+        if isinstance(exc, IndexNotFound | StoreUnavailable):
             raise
         raise StoreUnavailable(str(index_dir), str(exc) or type(exc).__name__) from exc
     index = Index(
+        client=client,
         collection=collection,
+        records=records,
         catalog=catalog,
         target=target,
+        folder=index_dir,
+        embedded=not server,
         readonly=readonly,
-        _scratch=scratch,
-        _reopen=reopen,
+        scratch=scratch,
+        reopen=reopen,
     )
     if scratch is not None:
         # Answerers are rarely closed; the scratch copy goes when the index or the process does.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import CATALOG_FILE
+from bot.catalog import CACHE_FILE
 from bot.config import Settings
 from bot.errors import StoreUnavailable
 from bot.ingest import ingest
@@ -103,7 +103,7 @@ def test_ingest_and_query_through_a_chroma_server(
         store.close()
 
     # The vectors live on the server, not in a local embedded index.
-    assert (index_dir / CATALOG_FILE).is_file()
+    assert (index_dir / CACHE_FILE).is_file()
     assert not (index_dir / "chroma").exists()
     import chromadb
 

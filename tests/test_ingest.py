@@ -11,9 +11,9 @@ from samples import FLOOD, LAWSUIT, STRIKE, write
 
 import bot.articles.files
 import bot.ingest
-from bot.catalog import Catalog
 from bot.config import Settings
 from bot.ingest import ingest
+from bot.records import Records
 from bot.retrieval import search
 from bot.store import Index, open_store
 
@@ -44,7 +44,8 @@ def assert_consistent(index: Index) -> None:
     assert index.vector_count() == sum(r.chunks for r in records) == index.catalog.counts()[1]
     assert {r[0] for r in catalog_rows(index, "SELECT id FROM chunks")} == expected
     assert {r[0] for r in catalog_rows(index, "SELECT chunk_id FROM chunks_fts")} == expected
-    assert catalog_rows(index, "SELECT article_id FROM pending") == []
+    assert index.records.pending() == []
+    assert set(index.records.listing()) == {r.id for r in records}
 
 
 def titles(index: Index) -> set[str]:
@@ -149,7 +150,7 @@ def test_the_same_text_at_two_paths_is_stored_once(index, articles_dir, fake_emb
     report = ingest([articles_dir], index, fake_embeddings, prune=True)
     assert report.pruned == []  # no article was removed, only a path forgotten
     assert "Dockworkers strike at Vellmar" in titles(index)
-    assert str(copy.resolve()) not in {p for p, _ in index.catalog.all_paths()}
+    assert str(copy.resolve()) not in index.records.paths()
     assert_consistent(index)
 
 
@@ -242,22 +243,23 @@ def test_an_interrupted_ingest_leaves_no_orphan_vectors(
 ) -> None:
     monkeypatch.setattr(bot.ingest, "FLUSH_CHUNKS", flush_chunks)
     settings = Settings(index_dir=isolated_env, _env_file=None)
-    original = Catalog.add_article
-    calls = {"n": 0}
+    original = Records.put_articles
+    written = {"n": 0}
 
-    def crash_on_second(self, db, article, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt("simulated crash before the catalog commit")
-        return original(self, db, article, *args, **kwargs)
+    def crash_on_second(self, articles):
+        # Dies before committing the batch that holds the second article.
+        written["n"] += len(articles)
+        if written["n"] >= 2:
+            raise KeyboardInterrupt("simulated crash before the records are written")
+        return original(self, articles)
 
     store = open_store(settings, create=True)
     with monkeypatch.context() as patch:
-        patch.setattr(Catalog, "add_article", crash_on_second)
+        patch.setattr(Records, "put_articles", crash_on_second)
         with pytest.raises(KeyboardInterrupt):
             ingest([articles_dir], store, fake_embeddings)
     committed = store.catalog.articles()
-    # The crash left vectors that no catalog row accounts for ...
+    # The crash left vectors that no article record accounts for ...
     assert store.vector_count() > sum(r.chunks for r in committed)
     # ... yet the index still answers, from committed articles only.
     hits = search(store, fake_embeddings, "strike lawsuit floods Vellmar", 10)
@@ -287,7 +289,7 @@ def test_a_crash_while_replacing_keeps_the_old_version_answerable(
         raise RuntimeError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr(Catalog, "add_article", crash)
+        patch.setattr(Records, "put_articles", crash)
         with pytest.raises(RuntimeError):
             ingest([articles_dir], index, fake_embeddings)
     assert index.catalog.lexical_search("traders", 5)
@@ -310,7 +312,7 @@ def test_ingest_follows_a_moved_folder_without_re_embedding(
     assert fake_embeddings.calls == []
     assert len(report.skipped) == 3 and report.pruned == []
     assert len(index.catalog.articles()) == 3
-    assert {Path(p).parent for p, _ in index.catalog.all_paths()} == {moved.resolve()}
+    assert {Path(p).parent for p in index.records.paths()} == {moved.resolve()}
     assert_consistent(index)
 
 

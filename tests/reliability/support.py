@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.catalog import CATALOG_FILE
 from bot.config import Settings
 from bot.store import open_store
 
@@ -40,19 +39,23 @@ def audit(settings: Settings) -> dict[str, Any]:
     try:
         vector_ids = set(index.collection.get(include=[])["ids"])
         vector_count = index.vector_count()
+        listing = index.records.listing()
+        path_targets = set(index.records.paths().values())
+        pending = [m.article_id for m in index.records.pending()]
+        index.refresh(force=True)  # the catalog, compared with every record
+        catalog = index.catalog
+        articles = {r.id: r.chunks for r in catalog.articles()}
+        with sqlite3.connect(catalog.path) as db:
+            chunk_rows = [r[0] for r in db.execute("SELECT id FROM chunks")]
+            fts_rows = [r[0] for r in db.execute("SELECT chunk_id FROM chunks_fts")]
+            statement_owners = {r[0] for r in db.execute("SELECT article_id FROM statements")}
     finally:
         index.close()
-    path = Path(settings.index_dir) / CATALOG_FILE
-    with sqlite3.connect(path) as db:
-        articles = dict(db.execute("SELECT id, chunks FROM articles").fetchall())
-        chunk_rows = [r[0] for r in db.execute("SELECT id FROM chunks")]
-        fts_rows = [r[0] for r in db.execute("SELECT chunk_id FROM chunks_fts")]
-        pending = [r[0] for r in db.execute("SELECT article_id FROM pending")]
-        path_targets = {r[0] for r in db.execute("SELECT article_id FROM paths")}
-        statement_owners = {r[0] for r in db.execute("SELECT article_id FROM statements")}
     expected = {f"{a}:{p}" for a, n in articles.items() for p in range(n)}
     return {
         "articles": len(articles),
+        "records": set(listing),
+        "cached": set(articles),
         "catalog_chunks": sum(articles.values()),
         "vector_count": vector_count,
         "vector_ids": vector_ids,
@@ -69,12 +72,14 @@ def audit(settings: Settings) -> dict[str, Any]:
 def assert_consistent(settings: Settings) -> dict[str, Any]:
     """Assert that vectors and catalog describe exactly the same chunks, once each."""
     found = audit(settings)
+    assert found["records"] == found["cached"], "the catalog is not a copy of the records"
     assert found["vector_count"] == found["catalog_chunks"], found["vector_count"]
     assert found["vector_ids"] == found["expected_ids"], "orphaned or missing vectors"
     assert sorted(found["chunk_rows"]) == sorted(found["expected_ids"]), "duplicate chunk rows"
     assert sorted(found["fts_rows"]) == sorted(found["expected_ids"]), "duplicate lexical rows"
     assert found["pending"] == []
-    assert found["unmapped"] == set() and found["dangling_paths"] == set()
+    assert found["unmapped"] == set(), found["unmapped"]
+    assert found["dangling_paths"] == set(), found["dangling_paths"]
     assert found["orphan_statements"] == set()
     return found
 

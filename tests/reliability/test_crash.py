@@ -84,7 +84,7 @@ def kill_mid_ingest(command: list[str], rng: random.Random, env: dict[str, str])
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
     # Wait for a random number of write events, then a random moment more: kills land while
-    # embedding, between the vector write and the catalog commit, or inside either.
+    # embedding, between the vector write and the record commit, or inside either.
     wanted = rng.randint(1, 4)
     deadline = time.monotonic() + 60
     while len(events) < wanted and process.poll() is None and time.monotonic() < deadline:
@@ -124,7 +124,7 @@ def kill_repeatedly_then_complete(tmp_path: Path, articles: int, kills: int) -> 
     stranded = 0
     for _ in range(kills):
         where.append(kill_mid_ingest(command, rng, child_env()))
-        if (Path(settings.index_dir) / "catalog.sqlite3").exists():
+        if (Path(settings.index_dir) / "chroma").exists():
             assert_answers_from_committed(settings)
             stranded += forget_articles_in_flight(settings)
     survived = [w for w in where if w.startswith("driver:")]
@@ -133,7 +133,7 @@ def kill_repeatedly_then_complete(tmp_path: Path, articles: int, kills: int) -> 
         f"{stranded} half-written articles' files then deleted"
     )
     assert len(survived) == kills, where  # the corpus is big enough to be killed mid-way
-    assert stranded > 0, "no kill landed between a vector write and its catalog commit"
+    assert stranded > 0, "no kill landed between a vector write and its record commit"
     before = audit(settings)
     final = run(command, timeout=240)
     assert final.returncode == 0, final.stderr
@@ -149,20 +149,20 @@ def kill_repeatedly_then_complete(tmp_path: Path, articles: int, kills: int) -> 
 
 
 def forget_articles_in_flight(settings: Settings) -> int:
-    """Delete the files of articles a kill left with vectors but no catalog entry.
+    """Delete the files of articles a kill left with vectors but no record.
 
     As a user might after a crash. Their vectors can then only go through crash recovery:
     no later ingest re-adds (and so overwrites) them.
     """
-    found = audit(settings)
-    stranded = found["vector_ids"] - found["expected_ids"]
-    if not stranded:
-        return 0
     index = open_store(settings)
     try:
-        rows = index.collection.get(ids=sorted(stranded), include=["metadatas"])["metadatas"]
+        committed = set(index.records.listing())
+        found = index.collection.get(include=["metadatas"])
     finally:
         index.close()
+    rows = [m for m in found["metadatas"] if m["article_id"] not in committed]
+    if not rows:
+        return 0
     paths = {Path(str(meta["path"])) for meta in rows}
     for path in paths:
         path.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 import bot.embeddings
 import bot.store
-from bot.catalog import CATALOG_FILE, Catalog
+from bot.catalog import CACHE_FILE
 from bot.chain import Answerer
 from bot.cli import cli
 from bot.config import Settings
@@ -134,9 +134,9 @@ class SilentServer:
 
 @pytest.fixture
 def catalog_only(tmp_path: Path) -> Path:
-    """An index folder whose catalog exists and whose vectors live on a (missing) server."""
+    """An index folder for an index that lives on a (missing) server."""
     index_dir = tmp_path / "index"
-    Catalog(index_dir / CATALOG_FILE).close()
+    index_dir.mkdir()
     return index_dir
 
 
@@ -230,16 +230,30 @@ def test_slack_says_the_index_is_missing_with_a_warning(tmp_path: Path) -> None:
     settings = Settings(index_dir=tmp_path / "nowhere")
     reply = slack_reply(settings, WarmAnswerer(settings))
     assert reply.startswith(":warning: no index at")
-    assert not (tmp_path / "nowhere" / CATALOG_FILE).exists()
+    assert not (tmp_path / "nowhere").exists()
 
 
-def test_a_corrupt_catalog_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    index_dir = tmp_path / "index"
-    index_dir.mkdir()
-    (index_dir / CATALOG_FILE).write_bytes(b"this is not a database" * 100)
-    for command in (["ask", "Who controls Pokrovsk?"], ["sources"], ["ingest", str(SEEDS)]):
-        result = invoke([*command, "--index", str(index_dir)])
-        assert_one_line_exit_1(result, "catalog unusable")
+@pytest.mark.timeout(120)
+def test_a_corrupt_or_deleted_catalog_is_rebuilt_from_chroma(tmp_path: Path) -> None:
+    settings = seeded(tmp_path / "index")
+    cache = Path(settings.index_dir) / CACHE_FILE
+    env = child_env(NEWSBOT_INDEX_DIR=str(settings.index_dir))
+    ask = driver_command("ask", "Who controls Pokrovsk?", "--json")
+    expected = run(ask, env=env)
+    assert expected.returncode == 0, expected.stderr
+    assert cache.is_file()
+    for command in (ask, driver_command("sources", "--json")):
+        cache.write_bytes(b"this is not a database" * 100)
+        result = run(command, env=env)
+        assert result.returncode == 0, result.stderr
+        if command is ask:
+            assert result.stdout == expected.stdout
+        else:
+            assert len(result.stdout.splitlines()) == 2
+    for leftover in cache.parent.glob(CACHE_FILE + "*"):
+        leftover.unlink()
+    again = run(ask, env=env)
+    assert again.returncode == 0 and again.stdout == expected.stdout, again.stderr
 
 
 def _read_only(folder: Path) -> list[str]:

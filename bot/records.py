@@ -1,0 +1,417 @@
+"""The index's records in Chroma, its source of truth beside the chunk vectors.
+
+Three collections next to the chunk vectors (`bot.store`), keyed by stable ids:
+
+- articles: one record per article, its id the content hash. The document is a JSON blob with
+  the text, the chunk spans, the statements as `bot.claims` produced them and the facts learned
+  from the article; the metadata holds the small fields. The record is written after the
+  article's vectors and is its commit marker: an article without one is not indexed.
+- paths: which file (a path key, "file.jsonl#3" for a record of a file) holds which article.
+- meta: the generation stamp, a fresh token written after every change readers should see, and
+  marks of writes in flight, so that the next ingest can undo what a crash left half-written.
+
+Every write is an idempotent upsert keyed by content, so two ingests writing the same article
+leave one. Records hold no vectors; Chroma still wants one, so each gets a tiny placeholder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.errors import NewsbotError, StoreUnavailable
+
+ARTICLES = "newsbot_articles"
+PATHS = "newsbot_paths"
+META = "newsbot_meta"
+FORMAT = 1  # of the article blob; a reader refuses records of a format it does not know
+GENERATION = "generation"
+PAGE = 200  # article records fetched per request (each holds a whole article)
+LIST_PAGE = 5000  # ids or small metadata fetched per request
+# A mark of a write in flight left by another host is trusted to be live this long. A batch's
+# vectors and records are written within seconds; a mark this old belongs to a dead ingest.
+STALE_AFTER = 15 * 60.0
+T = TypeVar("T")
+
+# Runs of `ingest` active in this process: their marks are live whatever their age.
+_ACTIVE_RUNS: set[str] = set()
+_ACTIVE_LOCK = threading.Lock()
+# Generation tokens written by this process, per store: its own writes need no reopening.
+_WRITTEN: dict[str, set[str]] = {}
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as its record holds it: metadata, text, chunk spans, statements and facts."""
+
+    id: str
+    title: str
+    outlet: str | None
+    published: str | None
+    url: str | None
+    path: str
+    author: str | None
+    text: str
+    chunks: list[tuple[int, int, int]]  # (position, start, end)
+    statements: list[dict[str, Any]]
+    facts: list[tuple[str, str, str]]  # (kind, key, value)
+    rev: str = ""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An article as a listing shows it: its record's revision and the file it cites."""
+
+    rev: str
+    path: str
+
+
+@dataclass(frozen=True)
+class PendingMark:
+    """A write in flight: which ingest run started writing or removing which article, when."""
+
+    id: str
+    article_id: str
+    run: str
+    owner: str
+    pid: int
+    since: float
+
+
+def guarded(target: str, call: Callable[[], T]) -> T:
+    """Run one Chroma call; its failures become StoreUnavailable."""
+    try:
+        return call()
+    except NewsbotError:
+        raise
+    except Exception as exc:  # httpx, chromadb and Rust binding errors alike
+        detail = " ".join(str(exc).split())[:200]
+        kind = type(exc).__name__ + (f": {detail}" if detail else "")
+        raise StoreUnavailable(target, f"the vector store failed ({kind})") from exc
+
+
+def placeholder(key: str) -> list[float]:
+    """Return the stand-in vector of a record that has none: distinct points on a circle."""
+    angle = int(hashlib.blake2b(key.encode("utf-8"), digest_size=4).hexdigest(), 16) % 3600
+    return [math.cos(angle / 10), math.sin(angle / 10)]
+
+
+def _path_id(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def owner() -> str:
+    """Name this machine (host name and boot), so marks can be judged live or dead."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    return f"{socket.gethostname()}/{boot}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start_run() -> str:
+    """Register an ingest run of this process; its marks stay live until `end_run`."""
+    run = uuid.uuid4().hex[:16]
+    with _ACTIVE_LOCK:
+        _ACTIVE_RUNS.add(run)
+    return run
+
+
+def end_run(run: str) -> None:
+    """Forget a finished (or failed) ingest run of this process."""
+    with _ACTIVE_LOCK:
+        _ACTIVE_RUNS.discard(run)
+
+
+def live(mark: PendingMark, *, here: str | None = None, now: float | None = None) -> bool:
+    """Say whether a mark may belong to an ingest that is still writing."""
+    with _ACTIVE_LOCK:
+        if mark.run in _ACTIVE_RUNS:
+            return True
+    if mark.owner == (here or owner()):
+        return mark.pid != os.getpid() and _pid_alive(mark.pid)
+    return (now or time.time()) - mark.since < STALE_AFTER
+
+
+def _clean(meta: dict[str, Any]) -> dict[str, Any]:
+    """Drop unset values: Chroma metadata holds strings, numbers and booleans only."""
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+def encode(article: StoredArticle) -> tuple[str, dict[str, Any]]:
+    """Return the document and metadata of an article's record."""
+    blob = {
+        "format": FORMAT,
+        "text": article.text,
+        "chunks": [list(c) for c in article.chunks],
+        "statements": article.statements,
+        "facts": [list(f) for f in article.facts],
+    }
+    meta = {
+        "title": article.title,
+        "outlet": article.outlet,
+        "published": article.published,
+        "url": article.url,
+        "path": article.path,
+        "author": article.author,
+        "chunks": len(article.chunks),
+        "rev": article.rev,
+    }
+    return json.dumps(blob, ensure_ascii=False), _clean(meta)
+
+
+def decode(article_id: str, document: str, meta: dict[str, Any]) -> StoredArticle:
+    """Read an article back from its record."""
+    blob = json.loads(document)
+    if blob.get("format") != FORMAT:
+        raise NewsbotError(
+            f"article {article_id} was written by another version of newsbot "
+            f"(format {blob.get('format')}, this one reads {FORMAT}); upgrade, or ingest again"
+        )
+
+    def text(key: str) -> str | None:
+        value = meta.get(key)
+        return None if value is None else str(value)
+
+    return StoredArticle(
+        id=article_id,
+        title=str(meta.get("title", "")),
+        outlet=text("outlet"),
+        published=text("published"),
+        url=text("url"),
+        path=str(meta.get("path", "")),
+        author=text("author"),
+        text=blob["text"],
+        chunks=[(int(p), int(s), int(e)) for p, s, e in blob["chunks"]],
+        statements=list(blob["statements"]),
+        facts=[(str(k), str(key), str(v)) for k, key, v in blob["facts"]],
+        rev=str(meta.get("rev", "")),
+    )
+
+
+class Records:
+    """The article, path and meta collections of one Chroma store."""
+
+    def __init__(self, client: Any, target: str, *, create: bool) -> None:
+        self.target = target
+        self.written = _WRITTEN.setdefault(target, set())  # tokens this process wrote
+        self.bind(client, create=create)
+
+    def bind(self, client: Any, *, create: bool = False) -> None:
+        """Use the collections of this client (a fresh one after another process wrote)."""
+
+        def open_(name: str) -> Any:
+            if create:
+                return client.get_or_create_collection(name, embedding_function=None)
+            return client.get_collection(name, embedding_function=None)
+
+        self.articles = open_(ARTICLES)
+        self.paths_ = open_(PATHS)
+        self.meta = open_(META)
+
+    def _call(self, call: Callable[[], T]) -> T:
+        return guarded(self.target, call)
+
+    # --- the generation stamp -------------------------------------------------------------
+
+    def generation(self) -> str | None:
+        """Return the current generation token (None before the first ingest)."""
+        found = self._call(lambda: self.meta.get(ids=[GENERATION], include=["metadatas"]))
+        metas = found["metadatas"] or []
+        return str(metas[0]["token"]) if metas and metas[0] else None
+
+    def bump(self) -> str:
+        """Write a fresh generation token: readers then know to refresh."""
+        token = uuid.uuid4().hex
+        self.written.add(token)
+        self._call(
+            lambda: self.meta.upsert(
+                ids=[GENERATION],
+                embeddings=[placeholder(GENERATION)],
+                metadatas=[{"kind": GENERATION, "token": token, "format": FORMAT}],
+            )
+        )
+        return token
+
+    # --- articles -------------------------------------------------------------------------
+
+    def listing(self) -> dict[str, Listed]:
+        """Return every committed article id with its record's revision and cited file."""
+        found: dict[str, Listed] = {}
+        offset = 0
+        while True:
+            page = self._call(
+                partial(self.articles.get, include=["metadatas"], limit=LIST_PAGE, offset=offset)
+            )
+            for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                meta = meta or {}
+                found[article_id] = Listed(str(meta.get("rev", "")), str(meta.get("path", "")))
+            if len(page["ids"]) < LIST_PAGE:
+                return found
+            offset += LIST_PAGE
+
+    def existing(self, article_ids: Iterable[str]) -> set[str]:
+        """Return which of these articles are committed."""
+        ids = sorted(set(article_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), LIST_PAGE):
+            part = ids[start : start + LIST_PAGE]
+            found.update(self._call(partial(self.articles.get, ids=part, include=[]))["ids"])
+        return found
+
+    def fetch(self, article_ids: Iterable[str]) -> Iterator[list[StoredArticle]]:
+        """Yield the records of these articles, a page at a time (missing ones are skipped)."""
+        ids = list(article_ids)
+        for start in range(0, len(ids), PAGE):
+            part = ids[start : start + PAGE]
+            page = self._call(
+                partial(self.articles.get, ids=part, include=["documents", "metadatas"])
+            )
+            yield [
+                decode(article_id, document or "", meta or {})
+                for article_id, document, meta in zip(
+                    page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True
+                )
+            ]
+
+    def put_articles(self, articles: list[StoredArticle]) -> None:
+        """Commit article records (after their vectors), then stamp a new generation."""
+        if not articles:
+            return
+        encoded = [encode(a) for a in articles]
+        self._call(
+            lambda: self.articles.upsert(
+                ids=[a.id for a in articles],
+                embeddings=[placeholder(a.id) for a in articles],
+                documents=[document for document, _ in encoded],
+                metadatas=[meta for _, meta in encoded],
+            )
+        )
+        self.bump()
+
+    def delete_article(self, article_id: str) -> None:
+        """Remove an article's record (before its vectors), then stamp a new generation."""
+        self._call(lambda: self.articles.delete(ids=[article_id]))
+        self.bump()
+
+    def move_article(self, article_id: str, path: str) -> None:
+        """Make an article cite another file that holds it."""
+        rev = uuid.uuid4().hex[:12]
+        self._call(
+            lambda: self.articles.update(ids=[article_id], metadatas=[{"path": path, "rev": rev}])
+        )
+        self.bump()
+
+    def article_path(self, article_id: str) -> str | None:
+        """Return the file an article cites, or None if it is not committed."""
+        found = self._call(lambda: self.articles.get(ids=[article_id], include=["metadatas"]))
+        metas = found["metadatas"] or []
+        return str(metas[0].get("path", "")) if metas and metas[0] else None
+
+    # --- paths ----------------------------------------------------------------------------
+
+    def paths(self) -> dict[str, str]:
+        """Return every path key with the article it holds."""
+        found: dict[str, str] = {}
+        offset = 0
+        while True:
+            page = self._call(
+                partial(self.paths_.get, include=["metadatas"], limit=LIST_PAGE, offset=offset)
+            )
+            for meta in page["metadatas"] or []:
+                if meta:
+                    found[str(meta["path"])] = str(meta["article_id"])
+            if len(page["ids"]) < LIST_PAGE:
+                return found
+            offset += LIST_PAGE
+
+    def set_paths(self, mapping: dict[str, str]) -> None:
+        """Record which article each path key holds now."""
+        if not mapping:
+            return
+        keys = sorted(mapping)
+        self._call(
+            lambda: self.paths_.upsert(
+                ids=[_path_id(k) for k in keys],
+                embeddings=[placeholder(k) for k in keys],
+                metadatas=[{"path": k, "article_id": mapping[k]} for k in keys],
+            )
+        )
+
+    def drop_paths(self, keys: Iterable[str]) -> None:
+        """Forget path keys."""
+        ids = [_path_id(k) for k in keys]
+        if ids:
+            self._call(lambda: self.paths_.delete(ids=ids))
+
+    def paths_of(self, article_id: str) -> list[str]:
+        """Return the path keys that hold an article."""
+        found = self._call(
+            lambda: self.paths_.get(where={"article_id": article_id}, include=["metadatas"])
+        )
+        return sorted(str(m["path"]) for m in found["metadatas"] or [] if m)
+
+    # --- writes in flight -----------------------------------------------------------------
+
+    def mark_pending(self, run: str, article_ids: Iterable[str]) -> list[str]:
+        """Note that this run is about to write or remove these articles' vectors."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return []
+        here, pid, now = owner(), os.getpid(), time.time()
+        marks = [f"pending:{run}:{a}" for a in ids]
+        self._call(
+            lambda: self.meta.upsert(
+                ids=marks,
+                embeddings=[placeholder(m) for m in marks],
+                metadatas=[
+                    {"kind": "pending", "article_id": a, "run": run}
+                    | {"owner": here, "pid": pid, "since": now}
+                    for a in ids
+                ],
+            )
+        )
+        return marks
+
+    def pending(self) -> list[PendingMark]:
+        """Return every mark of a write in flight, of any run."""
+        found = self._call(lambda: self.meta.get(where={"kind": "pending"}, include=["metadatas"]))
+        return [
+            PendingMark(
+                id=mark_id,
+                article_id=str(m["article_id"]),
+                run=str(m["run"]),
+                owner=str(m["owner"]),
+                pid=int(m["pid"]),
+                since=float(m["since"]),
+            )
+            for mark_id, m in zip(found["ids"], found["metadatas"] or [], strict=True)
+            if m
+        ]
+
+    def clear_pending(self, mark_ids: Iterable[str]) -> None:
+        """Remove marks once their writes are settled."""
+        ids = list(mark_ids)
+        if ids:
+            self._call(lambda: self.meta.delete(ids=ids))
