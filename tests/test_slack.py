@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import logging
@@ -14,20 +12,21 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from fake_slack import FakeSlack, event_body, sign
 from pydantic import SecretStr
 
 from bot.answer import Answer, Claim, Evidence, Source, cite
 from bot.config import Settings
-from bot.errors import IndexNotFound
-from bot.slack.app import NewsbotApp, build_slack_app, question_text, serve_http
+from bot.errors import IndexNotFound, StoreUnavailable
+from bot.slack.app import NewsbotApp, build_slack_app
 from bot.slack.blocks import (
     MAX_BLOCKS,
     MAX_CONTEXT_ELEMENTS,
@@ -36,6 +35,7 @@ from bot.slack.blocks import (
     split_messages,
 )
 from bot.slack.feedback import FeedbackStore
+from bot.slack.server import serve_http
 
 REPO = Path(__file__).resolve().parents[1]
 BOT_TOKEN = "xoxb-test-0000-secret-bot-token"
@@ -43,85 +43,10 @@ SIGNING_SECRET = "test-signing-secret-5f2d"
 WAIT = 10.0
 
 
-# --- a fake Slack Web API -------------------------------------------------------------------
-
-
-class FakeSlack:
-    """Plays the Slack Web API on 127.0.0.1 and records every call."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        # A short poll interval keeps shutdown (and so each test's teardown) quick.
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._ts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
-
-    def calls_to(self, method: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [data for name, data in self.calls if name == method]
-
-    def methods(self) -> list[str]:
-        with self.lock:
-            return [name for name, _ in self.calls]
-
-    def wait_for(self, method: str, count: int = 1) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + WAIT
-        while len(self.calls_to(method)) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self.calls_to(method)
-
-    def _record(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
-        with self.lock:
-            self.calls.append((method, data))
-            self._ts += 1
-            ts = f"2000000000.{self._ts:06d}"
-        if method == "auth.test":
-            return {"ok": True, "user_id": "UBOT", "bot_id": "B1", "team_id": "T1"}
-        if method == "chat.postMessage":
-            return {"ok": True, "channel": data.get("channel"), "ts": ts}
-        if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": ts}
-        return {"ok": True}
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                if "json" in (self.headers.get("Content-Type") or ""):
-                    data = json.loads(raw or "{}")
-                else:
-                    data = {k: v[0] for k, v in parse_qs(raw).items()}
-                if isinstance(data.get("blocks"), str):
-                    data["blocks"] = json.loads(data["blocks"])
-                reply = json.dumps(fake._record(self.path.rsplit("/", 1)[-1], data)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with FakeSlack(users={"U2": "Dana Reyes"}) as fake:
+        yield fake
 
 
 # --- fake answerers -------------------------------------------------------------------------
@@ -215,11 +140,6 @@ class FakeAnswerer:
 # --- the app under test, over HTTP ----------------------------------------------------------
 
 
-def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-
-
 @dataclass
 class Bot:
     """The Bolt app served on a free port, and ways to send it what Slack sends."""
@@ -243,7 +163,7 @@ class Bot:
         request = urllib.request.Request(self.url, data=body.encode(), method="POST")
         request.add_header("Content-Type", content_type)
         request.add_header("X-Slack-Request-Timestamp", str(timestamp))
-        request.add_header("X-Slack-Signature", signature or sign(body, timestamp))
+        request.add_header("X-Slack-Signature", signature or sign(body, timestamp, SIGNING_SECRET))
         for name, value in (headers or {}).items():
             request.add_header(name, value)
         try:
@@ -253,28 +173,23 @@ class Bot:
             return error.code
 
     def event(self, event: dict[str, Any], event_id: str = "Ev1", **kwargs: Any) -> int:
-        body = json.dumps(
-            {
-                "token": "verification-token",
-                "team_id": "T1",
-                "api_app_id": "A1",
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "event": event,
-            }
-        )
-        return self.post(body, "application/json", **kwargs)
+        return self.post(event_body(event, event_id), "application/json", **kwargs)
 
     def mention(self, text: str, ts: str = "100.1", **kwargs: Any) -> int:
-        event = {"type": "app_mention", "user": "U1", "text": f"<@UBOT> {text}", "ts": ts}
-        event |= {"channel": "C1", "event_ts": ts}
+        # Slack stores the message, then delivers its event.
+        said = self.slack.say(f"<@UBOT> {text}", ts=ts)
+        event = said | {"type": "app_mention", "channel": "C1", "event_ts": ts}
         return self.event(event, event_id=f"Ev{ts}", **kwargs)
 
     def reply(self, text: str, ts: str, thread_ts: str, event_id: str | None = None) -> int:
-        event = {"type": "message", "channel_type": "channel", "channel": "C1", "user": "U1"}
-        event |= {"text": text, "ts": ts, "thread_ts": thread_ts, "event_ts": ts}
+        said = self.slack.say(text, ts=ts, thread_ts=thread_ts)
+        event = said | {"channel_type": "channel", "channel": "C1", "event_ts": ts}
         return self.event(event, event_id=event_id or f"Ev{ts}")
+
+    def direct(self, text: str, ts: str, event_id: str, thread_ts: str | None = None) -> int:
+        said = self.slack.say(text, ts=ts, channel="D1", thread_ts=thread_ts)
+        event = said | {"channel_type": "im", "channel": "D1", "event_ts": ts}
+        return self.event(event, event_id=event_id)
 
     def command(self, text: str) -> int:
         form = {
@@ -419,12 +334,13 @@ def test_follow_up_in_the_thread_needs_no_mention_and_keeps_the_context(bot: Bot
 
 
 def test_messages_outside_the_bots_threads_are_left_alone(bot: Bot) -> None:
+    bot.slack.say("Big news from the front today", ts="200.1")
     bot.reply("and Vovchansk?", ts="200.2", thread_ts="200.1")
     top = {"type": "message", "channel_type": "channel", "channel": "C1", "user": "U1"}
     bot.event(top | {"text": "Who controls Pokrovsk?", "ts": "300.1"}, event_id="Ev300")
     bot.drain()
     assert bot.answerer.questions == []
-    assert bot.slack.methods() == ["auth.test"]
+    assert not {"chat.postMessage", "reactions.add"} & set(bot.slack.methods())
     # In the bot's own thread, a message addressed to someone else is not for the bot either.
     bot.mention("Who controls Pokrovsk?", ts="100.1")
     bot.drain()
@@ -434,15 +350,87 @@ def test_messages_outside_the_bots_threads_are_left_alone(bot: Bot) -> None:
 
 
 def test_direct_message_is_answered_in_its_thread(bot: Bot) -> None:
-    dm = {"type": "message", "channel_type": "im", "channel": "D1", "user": "U1"}
-    bot.event(dm | {"text": "Who controls Pokrovsk?", "ts": "400.1"}, event_id="EvD1")
+    bot.direct("Who controls Pokrovsk?", ts="400.1", event_id="EvD1")
     bot.drain()
-    bot.event(dm | {"text": "what about Vovchansk?", "ts": "400.2"}, event_id="EvD2")
+    bot.direct("what about Vovchansk?", ts="400.2", event_id="EvD2")
+    bot.drain()
+    bot.direct("and Myrnohrad?", ts="400.3", event_id="EvD3", thread_ts="400.2")
     bot.drain()
 
-    assert bot.answerer.questions == ["Who controls Pokrovsk?", "Who controls Vovchansk?"]
+    assert bot.answerer.questions == [
+        "Who controls Pokrovsk?",
+        "Who controls Vovchansk?",
+        "Who controls Myrnohrad?",
+    ]
     replies = bot.slack.calls_to("chat.postMessage")
-    assert [(r["channel"], r["thread_ts"]) for r in replies] == [("D1", "400.1"), ("D1", "400.2")]
+    assert [(r["channel"], r["thread_ts"]) for r in replies] == [
+        ("D1", "400.1"),
+        ("D1", "400.2"),
+        ("D1", "400.2"),
+    ]
+
+
+def test_a_follow_up_is_understood_by_a_replica_that_never_saw_the_thread(
+    make_bot: Callable[..., Bot],
+) -> None:
+    first, second = make_bot(), make_bot()
+    first.mention("Who controls Pokrovsk?", ts="100.1")
+    first.drain()
+    # Slack delivers the follow-up to another replica (or to this one, restarted).
+    assert second.reply("and Vovchansk?", ts="100.2", thread_ts="100.1") == 200
+    second.drain()
+    assert first.answerer.questions == ["Who controls Pokrovsk?"]
+    assert second.answerer.questions == ["Who controls Vovchansk?"]
+    second.reply("what about Myrnohrad?", ts="100.3", thread_ts="100.1")
+    second.drain()
+    assert second.answerer.questions[-1] == "Who controls Myrnohrad?"
+    # The thread was read from Slack, with the metadata that says what each answer answered.
+    reads = second.slack.calls_to("conversations.replies")
+    wanted = {"channel": "C1", "ts": "100.1", "include_all_metadata": "1"}
+    assert reads and all(read.items() >= wanted.items() for read in reads)
+
+
+def test_replies_carry_the_question_they_answered(bot: Bot) -> None:
+    bot.mention("Who controls Pokrovsk?", ts="100.1")
+    bot.drain()
+    (message,) = bot.slack.calls_to("chat.postMessage")
+    assert message["metadata"] == {
+        "event_type": "newsbot_answer",
+        "event_payload": {"question": "Who controls Pokrovsk?", "reply_to": "100.1"},
+    }
+
+
+def test_a_message_delivered_to_two_replicas_is_answered_once(
+    make_bot: Callable[..., Bot],
+) -> None:
+    gate = threading.Event()
+    first, second = make_bot(FakeAnswerer(gate=gate)), make_bot()
+    first.mention("Who controls Pokrovsk?", ts="100.1")
+    assert first.slack.wait_for("reactions.add")
+    # Slack's retry reaches the other replica while the first is still answering ...
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    event = {"type": "app_mention", "user": "U1", "text": "<@UBOT> Who controls Pokrovsk?"}
+    event |= {"ts": "100.1", "channel": "C1", "event_ts": "100.1"}
+    assert second.event(event, event_id="Ev100.1", headers=retry) == 200
+    second.drain()
+    gate.set()
+    first.drain()
+    # ... and again once the answer is posted and the :eyes: are gone.
+    assert second.event(event, event_id="Ev100.1", headers=retry) == 200
+    third = make_bot()
+    assert third.event(event, event_id="Ev100.1", headers=retry) == 200
+    second.drain()
+    third.drain()
+    assert first.answerer.questions == ["Who controls Pokrovsk?"]
+    assert second.answerer.questions == [] and third.answerer.questions == []
+    assert len(first.slack.calls_to("chat.postMessage")) == 1
+
+
+def test_mentioned_users_are_named_and_markup_is_undone(bot: Bot) -> None:
+    bot.mention("*What* did <@U2> and <@U9> say about <https://x.example/p|Pokrovsk> :eyes:?")
+    bot.drain()
+    assert bot.answerer.questions == ["What did Dana Reyes and say about Pokrovsk?"]
+    assert [c["user"] for c in bot.slack.calls_to("users.info")] == ["U2", "U9"]
 
 
 def test_the_bots_own_messages_and_edits_are_ignored(bot: Bot) -> None:
@@ -472,7 +460,8 @@ def test_forged_or_stale_signatures_get_401_and_no_answer(bot: Bot) -> None:
         "channel": "C1",
     }
     body = json.dumps({"type": "event_callback", "event_id": "EvOld", "event": event})
-    assert bot.post(body, "application/json", timestamp=stale, signature=sign(body, stale)) == 401
+    signature = sign(body, stale, SIGNING_SECRET)
+    assert bot.post(body, "application/json", timestamp=stale, signature=signature) == 401
     bot.drain()
     assert bot.answerer.questions == []
     assert bot.slack.methods() == ["auth.test"]
@@ -530,11 +519,6 @@ def _text_objects(block: dict[str, Any]) -> list[dict[str, Any]]:
     return objects + [e for e in block.get("elements", []) if e.get("type") == "mrkdwn"]
 
 
-def test_question_text_drops_the_mention_and_slack_escapes() -> None:
-    text = "<@UBOT|newsbot>  Who controls &lt;Pokrovsk&gt; &amp; <https://x.example|Myrnohrad>?"
-    assert question_text(text, "UBOT") == "Who controls <Pokrovsk> & Myrnohrad?"
-
-
 # --- failures -------------------------------------------------------------------------------
 
 
@@ -554,6 +538,25 @@ def test_a_failing_answerer_gives_one_warning_line_and_a_logged_traceback(
     failures = [r for r in caplog.records if r.name == "bot.slack.app" and r.exc_info]
     assert failures and isinstance(failures[0].exc_info[1], IndexNotFound)  # type: ignore[index]
     assert BOT_TOKEN not in caplog.text and SIGNING_SECRET not in caplog.text
+
+
+def test_an_unreachable_index_says_so_and_answers_resume(
+    make_bot: Callable[..., Bot],
+) -> None:
+    down = StoreUnavailable("10.0.0.5:8000", "Chroma server unreachable (ConnectError)")
+    answerer = FakeAnswerer(error=down)
+    bot = make_bot(answerer)
+    bot.mention("Who controls Pokrovsk?", ts="100.1")
+    bot.drain()
+    (message,) = bot.slack.calls_to("chat.postMessage")
+    assert message["text"] == (
+        ":warning: index unavailable (cannot use the index at 10.0.0.5:8000: Chroma server "
+        "unreachable (ConnectError)); answers resume when it is back"
+    )
+    answerer.error = None
+    bot.mention("Who controls Pokrovsk?", ts="100.2")
+    bot.drain()
+    assert bot.slack.calls_to("chat.postMessage")[-1]["blocks"]
 
 
 def test_an_unexpected_error_is_reported_without_its_internals(
@@ -587,7 +590,7 @@ def test_slash_command_without_a_question_shows_usage(bot: Bot) -> None:
     request.data = body.encode()
     request.add_header("Content-Type", "application/x-www-form-urlencoded")
     request.add_header("X-Slack-Request-Timestamp", str(now))
-    request.add_header("X-Slack-Signature", sign(body, now))
+    request.add_header("X-Slack-Signature", sign(body, now, SIGNING_SECRET))
     with urllib.request.urlopen(request, timeout=WAIT) as response:
         assert "Usage: `/newsbot QUESTION`" in response.read().decode()
     bot.drain()
@@ -732,6 +735,52 @@ def test_oversized_bodies_are_refused_before_reading(bot: Bot) -> None:
     assert bot.answerer.questions == []
 
 
+def test_healthz_reports_the_generation_served_or_why_not(bot: Bot) -> None:
+    state: dict[str, Any] = {"ready": True}
+
+    def health() -> tuple[bool, dict[str, Any]]:
+        if state["ready"] is None:
+            raise RuntimeError("the health check itself broke")
+        if state["ready"]:
+            return True, {"generation": "g-41", "articles": 9, "chunks": 120}
+        return False, {"error": "cannot use the index at 10.0.0.5:8000"}
+
+    def probe(server: ThreadingHTTPServer, path: str = "/healthz") -> tuple[int, Any]:
+        url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=WAIT) as response:
+                return int(response.status), json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            return error.code, json.loads(body) if body.startswith(b"{") else body.decode()
+
+    server = serve_http(bot.app, host="127.0.0.1", port=0, health=health)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        assert probe(server) == (
+            200,
+            {"ok": True, "generation": "g-41", "articles": 9} | {"chunks": 120},
+        )
+        state["ready"] = False
+        assert probe(server) == (
+            503,
+            {"ok": False, "error": "cannot use the index at 10.0.0.5:8000"},
+        )
+        state["ready"] = None
+        assert probe(server) == (503, {"ok": False, "error": "health check failed (RuntimeError)"})
+        assert probe(server, "/other")[0] == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+    plain = serve_http(bot.app, host="127.0.0.1", port=0)
+    threading.Thread(target=plain.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        assert probe(plain)[0] == 404  # no health check configured
+    finally:
+        plain.shutdown()
+        plain.server_close()
+
+
 # --- command line and manifest --------------------------------------------------------------
 
 
@@ -764,6 +813,8 @@ def test_manifest_declares_what_the_app_uses() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "reactions:write", "im:history", "im:read"} <= scopes
     assert "commands" in scopes
+    # Threads are read back from Slack (conversations.replies), mentioned users named.
+    assert {"channels:history", "groups:history", "users:read"} <= scopes
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.im"} <= events
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/newsbot"]

@@ -1,7 +1,10 @@
 """The Slack app: answers mentions, direct messages and /newsbot, in threads, off the request path.
 
-`build_slack_app` wires the listeners onto a slack-bolt `App`; `serve_http` serves it over HTTP
-(Socket Mode needs no server). Requests are acknowledged at once and answered on worker threads.
+`build_slack_app` wires the listeners onto a slack-bolt `App` (`bot.slack.server` serves it over
+HTTP; Socket Mode needs no server). Requests are acknowledged at once and answered on worker
+threads. The app keeps no conversation state: threads are read back from Slack
+(`bot.slack.threads`), so replicas and restarts answer follow-ups alike, and a message that
+reaches two replicas is answered by the one whose :eyes: reaction Slack accepts first.
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ParamSpec, TypeVar
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
@@ -26,7 +28,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.answer import Answer
 from bot.config import Settings
 from bot.conversation import condense
-from bot.errors import NewsbotError
+from bot.errors import NewsbotError, StoreUnavailable
 from bot.slack.blocks import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
@@ -36,6 +38,17 @@ from bot.slack.blocks import (
     split_messages,
 )
 from bot.slack.feedback import FeedbackStore, Value
+from bot.slack.text import mentions, plain_question
+from bot.slack.threads import (
+    Me,
+    Names,
+    answer_metadata,
+    answered,
+    direct_messages,
+    involves,
+    previous_question,
+    thread_messages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,19 +57,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 EYES = "eyes"
-MAX_BODY_BYTES = (
-    1 << 20
-)  # Slack's largest payloads (block_actions with a full message) are far below
-LISTEN_BACKLOG = 512  # connections the HTTP server queues before accepting them
-MAX_THREADS = 5000  # threads whose history is kept; the oldest are forgotten first
-MAX_TURNS = 20  # standalone questions kept per thread
 MAX_SEEN = 20000  # event ids and message timestamps remembered for deduplication
 MAX_WARNING = 300
 _FEEDBACK_ACTION = re.compile(rf"^({FEEDBACK_UP}|{FEEDBACK_DOWN})$")
 _FEEDBACK_ID = re.compile(r"^[0-9a-f]{6,32}$")
-_LABELLED_LINK = re.compile(r"<[^<>|]*\|([^<>]*)>")
-_BARE_LINK = re.compile(r"<([^<>]*)>")
-_MENTION = re.compile(r"<@([A-Z0-9]+)")
 GENERIC_FAILURE = "Something went wrong while answering; it has been logged."
 USAGE = "Ask me about the news, e.g. `@newsbot Who controls the port?`"
 
@@ -128,52 +132,16 @@ class Seen:
             return True
 
 
-ThreadKey = tuple[str, str]
-
-
-class Threads:
-    """Per-thread history of standalone questions, in memory, least recently used forgotten."""
-
-    def __init__(self, size: int = MAX_THREADS, turns: int = MAX_TURNS) -> None:
-        self._history: OrderedDict[ThreadKey, list[str]] = OrderedDict()
-        self._size = size
-        self._turns = turns
-        self._lock = threading.Lock()
-
-    def known(self, key: ThreadKey) -> bool:
-        """Say whether the bot has replied in this thread."""
-        with self._lock:
-            return key in self._history
-
-    def standalone(self, key: ThreadKey, question: str) -> str:
-        """Return the question condensed against the thread's last standalone question."""
-        with self._lock:
-            history = self._history.get(key) or []
-            previous = history[-1] if history else None
-        return condense(previous, question)
-
-    def record(self, key: ThreadKey, standalone: str | None) -> None:
-        """Note that the bot replied in the thread, and to which standalone question."""
-        with self._lock:
-            history = self._history.setdefault(key, [])
-            if standalone:
-                history.append(standalone)
-                del history[: -self._turns]
-            self._history.move_to_end(key)
-            while len(self._history) > self._size:
-                self._history.popitem(last=False)
-
-
 @dataclass
 class SlackState:
-    """What the listeners share: the answerer, the feedback store and the in-memory state."""
+    """What the listeners share: the answerer, the feedback store, deduplication, user names."""
 
     answerer: AnswerFn
     feedback: FeedbackStore
     tracker: Tracker = field(default_factory=Tracker)
     events: Seen = field(default_factory=Seen)
     messages: Seen = field(default_factory=Seen)
-    threads: Threads = field(default_factory=Threads)
+    names: Names = field(default_factory=Names)
     listeners: TrackedExecutor = field(init=False)
     answers: TrackedExecutor = field(init=False)
 
@@ -266,72 +234,102 @@ def register_dedupe(app: App, state: SlackState) -> None:
 
 @dataclass(frozen=True)
 class Question:
-    """A question asked in a channel, and where its answer goes."""
+    """A message to answer, and where its answer goes."""
 
     channel: str
     ts: str
     thread: str  # the thread the answer goes in
-    context: ThreadKey  # the thread whose history gives follow-ups their meaning
-    text: str
+    text: str  # as Slack sent it
+    history: list[dict[str, Any]]  # the conversation before it, oldest first
 
 
 def register_events(app: App, state: SlackState) -> None:
-    """Answer @mentions, direct messages, and follow-ups in threads the bot has answered in."""
+    """Answer @mentions, direct messages, and follow-ups in threads the bot takes part in."""
 
     def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        _take(state, client, event, context.bot_user_id)
+        _take(state, client, event, _me(context), follow_up=False)
 
     def on_message(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        # Edits, deletions, joins and other bots' posts are not questions.
+        # Edits, deletions, joins and other bots' posts are not questions; nor are our own.
         if event.get("subtype") not in (None, "thread_broadcast") or event.get("bot_id"):
             return
-        if event.get("channel_type") != "im":
-            thread = event.get("thread_ts")
-            if not thread or not state.threads.known((event.get("channel", ""), thread)):
-                return
-            # "@alice, what do you think?" in the thread is meant for alice, not the bot.
-            mentioned = set(_MENTION.findall(event.get("text", "")))
-            if mentioned and context.bot_user_id not in mentioned:
-                return
-        _take(state, client, event, context.bot_user_id)
+        me = _me(context)
+        if me.user and event.get("user") == me.user:
+            return
+        direct = event.get("channel_type") == "im"
+        # In channels only replies in threads; a mention of the bot also comes as
+        # app_mention, and "@alice, what do you think?" is meant for alice.
+        if not direct and (not event.get("thread_ts") or mentions(event.get("text", ""))):
+            return
+        _take(state, client, event, me, follow_up=not direct)
 
     app.event("app_mention")(on_mention)
     app.event("message")(on_message)
 
 
-def _take(state: SlackState, client: WebClient, event: dict[str, Any], bot: str | None) -> None:
+def _me(context: BoltContext) -> Me:
+    return Me(user=context.bot_user_id, bot=context.bot_id)
+
+
+def _take(
+    state: SlackState, client: WebClient, event: dict[str, Any], me: Me, *, follow_up: bool
+) -> None:
+    """Decide whether to answer a message; if so, claim it and hand it to an answer worker."""
     channel, ts = event.get("channel"), event.get("ts")
     if not channel or not ts:
         return
-    # A mention in a known thread arrives twice (app_mention and message): answer it once.
+    # A delivery this process has seen (a mention arrives as two events): answer it once.
     if not state.messages.first((channel, ts)):
         return
     thread = event.get("thread_ts") or ts
-    if event.get("thread_ts") or event.get("channel_type") != "im":
-        context = (channel, thread)
-    else:
-        context = (channel, "")  # top-level direct messages form one conversation
-    question = Question(channel, ts, thread, context, question_text(event.get("text", ""), bot))
-    _react(client, "reactions_add", channel, ts)
-    state.answers.submit(_answer_in_thread, state, client, question)
+    history = thread_messages(client, channel, thread)
+    if follow_up and not involves(history, me):
+        return  # a thread the bot has no part in
+    if answered(history, me, ts):
+        logger.info("message %s in %s already answered; ignoring the delivery", ts, channel)
+        return
+    if not _claim(client, channel, ts):
+        logger.info("message %s in %s is being answered elsewhere", ts, channel)
+        return
+    if not event.get("thread_ts") and event.get("channel_type") == "im":
+        history = direct_messages(client, channel, ts)  # top-level DMs form one conversation
+    question = Question(channel, ts, thread, event.get("text", ""), history)
+    state.answers.submit(_answer_in_thread, state, client, question, me)
 
 
-def _answer_in_thread(state: SlackState, client: WebClient, question: Question) -> None:
+def _claim(client: WebClient, channel: str, ts: str) -> bool:
+    """Put :eyes: on a message; False only when they are already there (another replica)."""
+    try:
+        client.reactions_add(channel=channel, timestamp=ts, name=EYES)
+    except SlackApiError as exc:
+        if exc.response.get("error") == "already_reacted":
+            return False
+        # The reaction is a courtesy otherwise: failing to add it must not stop the answer.
+        logger.warning("reactions_add failed in %s: %s", channel, exc.response.get("error"))
+    except Exception as exc:
+        logger.warning("reactions_add failed in %s: %s", channel, type(exc).__name__)
+    return True
+
+
+def _answer_in_thread(state: SlackState, client: WebClient, question: Question, me: Me) -> None:
     standalone: str | None = None
     try:
-        if not question.text:
+
+        def names(text: str) -> dict[str, str]:
+            return state.names.lookup(client, text, me=me)
+
+        asked = plain_question(question.text, bot_user_id=me.user, names=names(question.text))
+        if not asked:
             _post_text(client, question, USAGE)
         else:
-            standalone = state.threads.standalone(question.context, question.text)
+            previous = previous_question(question.history, me, question.ts, names)
+            standalone = condense(previous, asked)
             answer = state.answerer(standalone)
             _post_answer(state, client, question, answer)
     except Exception as exc:
         logger.exception("could not answer a question in %s", question.channel)
-        _post_text(client, question, warning(exc), swallow=True)
+        _post_text(client, question, warning(exc), swallow=True, standalone=standalone)
     finally:
-        # Recorded under the reply's thread too, so that a follow-up there finds the context.
-        for key in {question.context, (question.channel, question.thread)}:
-            state.threads.record(key, standalone)
         _react(client, "reactions_remove", question.channel, question.ts)
 
 
@@ -346,12 +344,25 @@ def _post_answer(state: SlackState, client: WebClient, question: Question, answe
             blocks=blocks,
             unfurl_links=False,
             unfurl_media=False,
+            metadata=answer_metadata(answer.question, question.ts),
         )
 
 
-def _post_text(client: WebClient, question: Question, text: str, *, swallow: bool = False) -> None:
+def _post_text(
+    client: WebClient,
+    question: Question,
+    text: str,
+    *,
+    swallow: bool = False,
+    standalone: str | None = None,
+) -> None:
     try:
-        client.chat_postMessage(channel=question.channel, thread_ts=question.thread, text=text)
+        client.chat_postMessage(
+            channel=question.channel,
+            thread_ts=question.thread,
+            text=text,
+            metadata=answer_metadata(standalone, question.ts),
+        )
     except Exception:
         if not swallow:
             raise
@@ -388,22 +399,23 @@ def register_command(app: App, state: SlackState) -> None:
     """Answer `/newsbot QUESTION` ephemerally: only the asker sees the answer."""
 
     def on_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        text = question_text(command.get("text", ""), None)
+        text = plain_question(command.get("text", ""))
         if not text:
             ack("Usage: `/newsbot QUESTION`, e.g. `/newsbot Who controls the port?`")
             return
         ack()
         channel, user = command.get("channel_id", ""), command.get("user_id", "")
-        state.answers.submit(_answer_ephemeral, state, client, respond, channel, user, text)
+        raw = command.get("text", "")
+        state.answers.submit(_answer_ephemeral, state, client, respond, channel, user, raw)
 
     app.command("/newsbot")(on_command)
 
 
 def _answer_ephemeral(
-    state: SlackState, client: WebClient, respond: Respond, channel: str, user: str, text: str
+    state: SlackState, client: WebClient, respond: Respond, channel: str, user: str, raw: str
 ) -> None:
     try:
-        answer = state.answerer(text)
+        answer = state.answerer(plain_question(raw, names=state.names.lookup(client, raw)))
         feedback_id = _remember(state, answer, channel, "")
         messages = split_messages(answer_blocks(answer, feedback_id=feedback_id))
         fallback = fallback_text(answer)
@@ -471,89 +483,12 @@ def register_feedback(app: App, state: SlackState) -> None:
     app.action(_FEEDBACK_ACTION)(on_feedback)
 
 
-def question_text(text: str, bot_user_id: str | None) -> str:
-    """Return the question in a Slack message: the bot's mention removed, markup undone."""
-    if bot_user_id:
-        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
-    text = _LABELLED_LINK.sub(lambda m: m.group(1), text)
-    text = _BARE_LINK.sub(lambda m: m.group(1), text)
-    # Slack escapes these three in message text; the answerer wants what the user typed.
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return " ".join(text.split())
-
-
 def warning(exc: BaseException) -> str:
     """Return the one :warning: line a failure is reported with."""
     # Only newsbot's own errors are meant for users; anything else may expose internals.
     reason = " ".join(str(exc).split()) if isinstance(exc, NewsbotError) else GENERIC_FAILURE
+    if isinstance(exc, StoreUnavailable):
+        reason = f"index unavailable ({reason}); answers resume when it is back"
     if len(reason) > MAX_WARNING:
         reason = reason[: MAX_WARNING - 1] + "…"
     return f":warning: {escape(reason)}"
-
-
-def serve_http(
-    app: App,
-    *,
-    host: str = "0.0.0.0",
-    port: int = 3000,
-    path: str = "/slack/events",
-    max_body: int = MAX_BODY_BYTES,
-) -> ThreadingHTTPServer:
-    """Return an HTTP server (bound, not yet serving) that hands Slack's requests to the app."""
-
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "newsbot"
-        timeout = 15  # a client that stalls mid-request must not hold a thread forever
-
-        def do_POST(self) -> None:
-            target, _, query = self.path.partition("?")
-            if target != path:
-                self._reply(404, "not found")
-                return
-            length = self.headers.get("Content-Length", "")
-            if not length.isdigit():
-                self._reply(411, "length required")
-                return
-            if int(length) > max_body:
-                self.close_connection = True
-                self._reply(413, "request body too large")
-                return
-            try:
-                body = self.rfile.read(int(length)).decode("utf-8")
-            except UnicodeDecodeError:
-                self._reply(400, "body is not UTF-8")
-                return
-            stamp = self.headers.get("X-Slack-Request-Timestamp", "")
-            if not (stamp.isascii() and stamp.isdigit()):
-                # Unsigned, or a timestamp Bolt's verifier would crash on: refused, not logged.
-                self._reply(401, "invalid request")
-                return
-            headers: dict[str, str | Sequence[str]] = {
-                name.lower(): self.headers.get_all(name) or [] for name in self.headers
-            }
-            response = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
-            self._reply(response.status, response.body, response.headers)
-
-        def do_GET(self) -> None:
-            self._reply(404, "not found")
-
-        def _reply(self, status: int, body: str, headers: dict[str, Any] | None = None) -> None:
-            data = body.encode("utf-8")
-            self.send_response(status)
-            for name, values in (headers or {"content-type": ["text/plain"]}).items():
-                if name != "content-length":
-                    for value in values:
-                        self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("%s " + format, self.address_string(), *args)
-
-    class Server(ThreadingHTTPServer):
-        # The default listen backlog of 5 resets connections when Slack delivers a burst.
-        request_queue_size = LISTEN_BACKLOG
-        daemon_threads = True
-
-    return Server((host, port), Handler)

@@ -97,6 +97,16 @@ class WarmAnswerer:
         result: Answer = self._get()(question)
         return result
 
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Say whether questions can be answered now, and from which index generation."""
+        try:
+            index = self._get().index
+            generation = index.refresh()
+            articles, chunks = index.catalog.counts()
+        except NewsbotError as exc:
+            return False, {"error": " ".join(str(exc).split())}
+        return True, {"generation": generation, "articles": articles, "chunks": chunks}
+
     def _get(self) -> Any:
         with self._lock:
             if self._answerer is None:
@@ -181,7 +191,8 @@ def slack_command(ctx: click.Context, http: bool, port: int, host: str, index: s
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackClientError
 
-    from bot.slack.app import build_slack_app, serve_http
+    from bot.slack.app import build_slack_app
+    from bot.slack.server import serve_http
 
     answerer = WarmAnswerer(settings)
     answerer.warm()
@@ -198,10 +209,13 @@ def slack_command(ctx: click.Context, http: bool, port: int, host: str, index: s
     try:
         if http:
             try:
-                server = serve_http(app, host=host, port=port)
+                server = serve_http(app, host=host, port=port, health=answerer.health)
             except OSError as exc:
                 raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
-            click.echo(f"newsbot: listening on http://{host}:{port}/slack/events", err=True)
+            click.echo(
+                f"newsbot: listening on http://{host}:{port}/slack/events (health: /healthz)",
+                err=True,
+            )
             try:
                 server.serve_forever()
             finally:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chroma_server import ChromaServer
 from langchain_core.embeddings import Embeddings
 
 from bot.answer import Answer
@@ -34,7 +35,6 @@ from .support import (
     DEV_ARTICLES,
     NEWSBOT,
     REPO,
-    ChromaServer,
     assert_consistent,
     check_answer,
     child_env,

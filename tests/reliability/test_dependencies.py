@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chroma_server import ChromaServer, free_port
 from click.testing import CliRunner
+from fake_slack import FakeSlack
 from pydantic import SecretStr
 
 import bot.embeddings
@@ -36,13 +38,10 @@ from bot.store import open_store
 from .fakes import HashEmbeddings
 from .support import (
     REPO,
-    ChromaServer,
-    FakeSlack,
     check_answer,
     child_env,
     dispatch_mention,
     driver_command,
-    free_port,
     one_clear_line,
     run,
 )
@@ -189,12 +188,13 @@ def test_a_chroma_server_that_stops_or_stalls_mid_session(
             assert time.monotonic() - started < 20
         finally:
             os.kill(server.process.pid, signal.SIGCONT)
-        assert reply.startswith(":warning: cannot use the index at 127.0.0.1:")
+        assert reply.startswith(":warning: index unavailable (cannot use the index at 127.0.0.1:")
         assert "ReadTimeout" in reply
         check_answer(answerer("Who controls Pokrovsk?"))  # back once the server is
     # Stopped: the server is gone for good.
     reply = slack_reply(settings, answerer)
-    assert reply.startswith(":warning: cannot use the index at 127.0.0.1:"), reply
+    unavailable = ":warning: index unavailable (cannot use the index at 127.0.0.1:"
+    assert reply.startswith(unavailable), reply
     env = {"NEWSBOT_CHROMA_HOST": "127.0.0.1", "NEWSBOT_CHROMA_PORT": str(server.port)}
     result = invoke(["ask", "Who controls Pokrovsk?", "--index", str(settings.index_dir)], env)
     assert_one_line_exit_1(result, "Chroma server unreachable")

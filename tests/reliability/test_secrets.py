@@ -12,7 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from chroma_server import free_port
 from click.testing import CliRunner
+from fake_slack import FakeSlack, sign
 
 import bot.embeddings
 from bot.cli import cli
@@ -21,11 +23,8 @@ from .fakes import HashEmbeddings
 from .support import (
     NEWSBOT,
     REPO,
-    FakeSlack,
     child_env,
-    free_port,
     mention_body,
-    sign,
 )
 
 PLANTED = {

@@ -15,14 +15,16 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from fake_slack import FakeSlack, sign
 from pydantic import SecretStr
 
 from bot.answer import Answer, Claim, Evidence, Source
 from bot.config import Settings
-from bot.slack.app import MAX_BODY_BYTES, NewsbotApp, build_slack_app, serve_http
+from bot.slack.app import NewsbotApp, build_slack_app
 from bot.slack.feedback import FEEDBACK_FILE, FeedbackStore
+from bot.slack.server import MAX_BODY_BYTES, serve_http
 
-from .support import FakeSlack, mention_body, sign
+from .support import mention_body
 
 BOT_TOKEN = "xoxb-1111-2222-reliability-bot-token"
 SECRET = "reliability-signing-secret-9d1c"
