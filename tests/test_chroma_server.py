@@ -2,87 +2,28 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chroma_server import ChromaServer, free_port
 
 from bot.catalog import CACHE_FILE
 from bot.config import Settings
-from bot.errors import StoreUnavailable
+from bot.errors import IndexNotFound, StoreUnavailable
 from bot.ingest import ingest
 from bot.retrieval import search
 from bot.store import COLLECTION, open_store
-
-STARTUP_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def chroma_binary() -> Path:
-    # The console script sits next to the interpreter running the tests (not resolved:
-    # a venv's python is a symlink to the system one).
-    binary = Path(sys.executable).parent / "chroma"
-    if not binary.exists():
-        pytest.skip(f"no chroma executable at {binary}")
-    return binary
-
-
-def wait_for_heartbeat(process: subprocess.Popen, port: int, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"chroma exited with {process.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"chroma did not answer within {STARTUP_TIMEOUT:.0f}s:\n{log.read_text()[-2000:]}")
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     """Run `chroma run` on a free local port for one test; yield the port."""
-    port = free_port()
-    log = tmp_path / "chroma.log"
-    data = tmp_path / "chroma-server-data"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(chroma_binary()),
-                "run",
-                "--path",
-                str(data),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_heartbeat(process, port, log)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    if not (Path(sys.executable).parent / "chroma").exists():
+        pytest.skip("no chroma executable beside the interpreter")
+    with ChromaServer(tmp_path) as server:
+        yield server.port
 
 
 def test_ingest_and_query_through_a_chroma_server(
@@ -102,7 +43,7 @@ def test_ingest_and_query_through_a_chroma_server(
     finally:
         store.close()
 
-    # The vectors live on the server, not in a local embedded index.
+    # Everything lives on the server; the folder holds only the catalog derived from it.
     assert (index_dir / CACHE_FILE).is_file()
     assert not (index_dir / "chroma").exists()
     import chromadb
@@ -138,3 +79,15 @@ def test_an_unreachable_server_raises_store_unavailable(tmp_path) -> None:
         open_store(settings, create=True)
     assert caught.value.target == f"127.0.0.1:{port}"
     assert "unreachable" in str(caught.value)
+
+
+def test_a_server_without_an_index_says_how_to_make_one(chroma_server, tmp_path) -> None:
+    settings = Settings(
+        chroma_host="127.0.0.1", chroma_port=chroma_server, index_dir=tmp_path / "i", _env_file=None
+    )
+    with pytest.raises(IndexNotFound) as caught:
+        open_store(settings)
+    assert caught.value.path == f"127.0.0.1:{chroma_server}"
+    assert f"NEWSBOT_CHROMA_HOST=127.0.0.1 and NEWSBOT_CHROMA_PORT={chroma_server}" in str(
+        caught.value
+    )

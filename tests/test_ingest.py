@@ -11,6 +11,7 @@ from samples import FLOOD, LAWSUIT, STRIKE, write
 
 import bot.articles.files
 import bot.ingest
+import bot.records
 from bot.config import Settings
 from bot.ingest import ingest
 from bot.records import Records
@@ -368,3 +369,67 @@ def test_prune_keeps_a_present_file_whose_name_contains_a_hash(
     report = ingest([tmp_path / "in"], index, fake_embeddings, prune=True)
     assert report.pruned == []
     assert titles(index) == {"Dockworkers strike at Vellmar"}
+
+
+# --- crash recovery and other writers ---------------------------------------------------------
+
+
+def _mark(index: Index, article_id: str, *, owner: str, pid: int, age: float) -> None:
+    """Leave a mark of a write in flight as another ingest would have."""
+    import time
+
+    from bot.records import placeholder
+
+    mark = f"pending:other:{article_id}"
+    index.records.meta.upsert(
+        ids=[mark],
+        embeddings=[placeholder(mark)],
+        metadatas=[
+            {"kind": "pending", "article_id": article_id, "run": "other", "owner": owner}
+            | {"pid": pid, "since": time.time() - age}
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "age", "recovered"),
+    [
+        ("dead process here", 0.0, True),
+        ("live process here", 0.0, False),
+        ("another host, recently", 60.0, False),
+        ("another host, long ago", bot.records.STALE_AFTER + 60, True),
+    ],
+)
+def test_recovery_undoes_dead_ingests_only(
+    index, articles_dir, fake_embeddings, who, age, recovered
+) -> None:
+    import os
+    import subprocess
+
+    from bot.records import owner
+
+    ingest([articles_dir], index, fake_embeddings)
+    vectors = index.collection.get(include=["embeddings", "documents", "metadatas"])
+    # Half-written: an article's vectors without its record, as a writer leaves them mid-way.
+    half = "0123456789abcdef"
+    index.add_vectors(
+        ids=[f"{half}:0"],
+        embeddings=[list(vectors["embeddings"][0])],
+        documents=[vectors["documents"][0]],
+        metadatas=[{**vectors["metadatas"][0], "article_id": half}],
+    )
+    if who == "dead process here":
+        finished = subprocess.Popen(["true"])
+        finished.wait()
+        pid, host = finished.pid, owner()
+    elif who == "live process here":
+        pid, host = os.getppid(), owner()
+    else:
+        pid, host = 1, "elsewhere/boot"
+    _mark(index, half, owner=host, pid=pid, age=age)
+
+    ingest([articles_dir], index, fake_embeddings)  # recovery runs first
+    left = {m.article_id for m in index.records.pending()}
+    assert (f"{half}:0" not in vector_ids(index)) is recovered
+    assert (half not in left) is recovered
+    assert len(index.catalog.articles()) == 3  # readers never saw the half-written article

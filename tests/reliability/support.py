@@ -156,11 +156,10 @@ def mention_body(ts: str, question: str, event_id: str | None = None) -> str:
     return event_body(event | {"event_ts": ts, "channel": "C1"}, event_id or f"Ev{ts}")
 
 
-def dispatch_mention(app: Any, question: str, ts: str, secret: str) -> int:
-    """Hand the app a signed app_mention event, as the HTTP endpoint would; return the status."""
+def dispatch(app: Any, body: str, secret: str) -> int:
+    """Hand the app a signed event body, as the HTTP endpoint would; return the status."""
     from slack_bolt import BoltRequest
 
-    body = mention_body(ts, question)
     stamp = int(time.time())
     headers = {
         "content-type": ["application/json"],
@@ -168,3 +167,8 @@ def dispatch_mention(app: Any, question: str, ts: str, secret: str) -> int:
         "x-slack-signature": [sign(body, stamp, secret)],
     }
     return int(app.dispatch(BoltRequest(body=body, headers=headers)).status)
+
+
+def dispatch_mention(app: Any, question: str, ts: str, secret: str) -> int:
+    """Hand the app a signed app_mention event; return the status."""
+    return dispatch(app, mention_body(ts, question), secret)
