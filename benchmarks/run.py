@@ -9,10 +9,15 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +28,21 @@ PHASES = REPO / "benchmarks" / "phases.py"
 NEWSBOT = [sys.executable, "-m", "bot"]
 COLD_RUNS = 5
 SCALES = [int(s) for s in os.environ.get("BENCH_SCALES", "1000,10000,100000").split(",")]
+SERVER_SCALE = int(os.environ.get("BENCH_SERVER_SCALE", "10000"))  # 0: skip the server path
 INGEST_CHUNKS = int(os.environ.get("BENCH_INGEST_CHUNKS", "600"))
 WARM_ROUNDS = 3
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
 
 
-def phase(name: str, *args: Any) -> dict[str, Any]:
+def phase(
+    name: str, *args: Any, work: Path = WORK, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run one phase in its own process and return its result."""
     out = subprocess.run(
-        [sys.executable, str(PHASES), name, str(WORK), *map(str, args)],
+        [sys.executable, str(PHASES), name, str(work), *map(str, args)],
         capture_output=True,
         text=True,
-        env=ENV,
+        env=env or ENV,
         cwd=REPO,
         check=False,
     )
@@ -44,23 +52,67 @@ def phase(name: str, *args: Any) -> dict[str, Any]:
     return dict(json.loads(line[len("RESULT ") :]))
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     """Return the wall time of one process, from start to exit."""
     started = time.perf_counter()
-    subprocess.run(command, capture_output=True, env=ENV, cwd=REPO, check=True)
+    subprocess.run(command, capture_output=True, env=env or ENV, cwd=REPO, check=True)
     return time.perf_counter() - started
+
+
+def ingest_seed(index: Path, env: dict[str, str]) -> Path:
+    """Ingest the seed articles into an index folder; return it."""
+    subprocess.run(
+        [*NEWSBOT, "ingest", "data/articles", "--index", str(index)],
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+        check=True,
+    )
+    return index
+
+
+@contextmanager
+def chroma_server(data: Path) -> Iterator[dict[str, str]]:
+    """Run `chroma run` on this machine with a fresh data folder; yield the env that uses it."""
+    shutil.rmtree(data, ignore_errors=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    binary = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen(
+        [str(binary), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield {**ENV, "NEWSBOT_CHROMA_HOST": "127.0.0.1", "NEWSBOT_CHROMA_PORT": str(port)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def server_path(chunks: int) -> dict[str, Any]:
+    """Cold and warm answers through a Chroma server on this machine, as on the embedded path."""
+    work = WORK / "server"
+    shutil.rmtree(work, ignore_errors=True)
+    with chroma_server(WORK / "server-data") as env:
+        seed = ingest_seed(work / "seed", env)
+        ask = [*NEWSBOT, "ask", "Who controls Pokrovsk?", "--index", str(seed)]
+        cold = [timed(ask, env) for _ in range(COLD_RUNS)]
+        built = phase("build", chunks, work=work, env=env)
+        warm = phase("warm", chunks, WARM_ROUNDS, work=work, env=env)
+    return {"cold_ask_s": statistics.median(cold), **warm, "build_s": built["build_s"]}
 
 
 def cold_ask() -> dict[str, Any]:
     """Time a whole `newsbot ask` process against a plain LangChain RAG process."""
-    seed = WORK / "seed"
-    subprocess.run(
-        [*NEWSBOT, "ingest", "data/articles", "--index", str(seed)],
-        capture_output=True,
-        env=ENV,
-        cwd=REPO,
-        check=True,
-    )
+    seed = ingest_seed(WORK / "seed", ENV)
     phase("baseline_build")
     ask = [*NEWSBOT, "ask", "Who controls Pokrovsk?", "--index", str(seed)]
     baseline = [sys.executable, str(PHASES), "baseline_ask", str(WORK)]
@@ -90,7 +142,7 @@ def main() -> None:
     results["scale"] = []
     for chunks in SCALES:
         print(f"warm answers at {chunks} chunks ...", flush=True)
-        if not (WORK / f"scale-{chunks}" / "catalog.sqlite3").exists():
+        if not (WORK / f"scale-{chunks}" / "chroma").exists():
             built = phase("build", chunks)
         else:
             built = {"chunks": chunks, "build_s": None, "peak_rss_mb": None}
@@ -98,6 +150,9 @@ def main() -> None:
         results["scale"].append(
             {**warm, "build_s": built["build_s"], "build_peak_rss_mb": built["peak_rss_mb"]}
         )
+    if SERVER_SCALE:
+        print(f"through a Chroma server, {SERVER_SCALE} chunks ...", flush=True)
+        results["server"] = server_path(SERVER_SCALE)
     first, last = results["scale"][0], results["scale"][-1]
     results["growth_p50"] = last["p50_ms"] / first["p50_ms"]
     results["total_s"] = time.time() - started
@@ -148,6 +203,30 @@ def print_table(r: dict[str, Any]) -> None:
                 )
             )
     rows.append(("p50 growth, smallest to largest index", f"{r['growth_p50']:.2f}x", "", "< 3x"))
+    if r.get("server"):
+        srv = r["server"]
+        embedded = next((s for s in r["scale"] if s["chunks"] == srv["chunks"]), None)
+        rows.append(
+            (
+                "cold `newsbot ask`, Chroma server",
+                f"{srv['cold_ask_s']:.2f} s",
+                f"embedded {cold['newsbot_s']:.2f} s",
+                "",
+            )
+        )
+        against = (
+            f"embedded p50 {embedded['p50_ms']:.0f} ms, p95 {embedded['p95_ms']:.0f} ms"
+            if embedded
+            else ""
+        )
+        rows.append(
+            (
+                f"warm answer at {srv['chunks']:,} chunks, Chroma server",
+                f"p50 {srv['p50_ms']:.0f} ms, p95 {srv['p95_ms']:.0f} ms",
+                against,
+                "",
+            )
+        )
     print(f"\n{r['machine']}, {r['when']}, total {r['total_s']:.0f} s\n")
     print("| measure | newsbot | against | target |\n| --- | --- | --- | --- |")
     for row in rows:

@@ -243,7 +243,7 @@ class Catalog:
     def generation(self) -> str | None:
         """Return the generation of the index this cache last caught up with."""
         rows = self._rows("SELECT value FROM meta WHERE key = 'generation'")
-        return str(rows[0][0]) if rows else None
+        return str(rows[0][0]) or None if rows else None
 
     def sync(self, records: Records, *, force: bool = False) -> str | None:
         """Catch up with the records in Chroma if their generation moved; return it.

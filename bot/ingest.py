@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,26 +212,6 @@ def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
     return meta
 
 
-def _stored(
-    pending: _Pending, statements: list[dict[str, Any]], facts: list[tuple[str, str, str]]
-) -> StoredArticle:
-    article = pending.article
-    return StoredArticle(
-        id=article.id,
-        title=article.title,
-        outlet=article.outlet,
-        published=article.published,
-        url=article.url,
-        path=article.path,
-        author=article.author,
-        text=article.text,
-        chunks=[(c.position, c.start, c.end) for c in pending.chunks],
-        statements=statements,
-        facts=facts,
-        rev=uuid.uuid4().hex[:12],
-    )
-
-
 def _flush(
     writer: _Writer,
     embeddings: Embeddings,
@@ -264,7 +243,12 @@ def _flush(
         metadatas=[_metadata(a, c) for a, c in chunks],
     )
     index.records.put_articles(
-        [_stored(p, found, facts) for p, (found, facts) in zip(batch, analyses, strict=True)]
+        [
+            StoredArticle.of(
+                p.article, [(c.position, c.start, c.end) for c in p.chunks], found, facts
+            )
+            for p, (found, facts) in zip(batch, analyses, strict=True)
+        ]
     )
     index.records.set_paths({p.key: p.article.id for p in batch})
     index.records.clear_pending(marks)

@@ -30,6 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.articles import Article
 from bot.errors import NewsbotError, StoreUnavailable
 
 ARTICLES = "newsbot_articles"
@@ -67,6 +68,30 @@ class StoredArticle:
     statements: list[dict[str, Any]]
     facts: list[tuple[str, str, str]]  # (kind, key, value)
     rev: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        article: Article,
+        chunks: list[tuple[int, int, int]],
+        statements: list[dict[str, Any]],
+        facts: list[tuple[str, str, str]],
+    ) -> StoredArticle:
+        """Make the record of an article, with a fresh revision."""
+        return cls(
+            id=article.id,
+            title=article.title,
+            outlet=article.outlet,
+            published=article.published,
+            url=article.url,
+            path=article.path,
+            author=article.author,
+            text=article.text,
+            chunks=chunks,
+            statements=statements,
+            facts=facts,
+            rev=uuid.uuid4().hex[:12],
+        )
 
 
 @dataclass(frozen=True)

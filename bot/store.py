@@ -81,6 +81,9 @@ class Index:
         self._next_check = 0.0
         self._written = 0  # records.written seen at the last refresh
         self.generation: str | None = None  # the generation the catalog serves
+        # The generation the vector handle was opened at: an embedded store's vector index is
+        # read once per handle, so another process's writes need a fresh one.
+        self._opened = guarded(target, records.generation) if reopen is not None else None
 
     @property
     def catalog(self) -> Catalog:
@@ -98,14 +101,15 @@ class Index:
             self._next_check = time.monotonic() + CHECK_INTERVAL
             self._written = len(self.records.written)
             remote = self.records.generation()
-            if remote != self.generation and remote not in self.records.written:
+            if remote != self._opened and remote not in self.records.written:
                 self._rebind()
+            self._opened = remote
             self.generation = self._catalog.sync(self.records, force=force)
             return self.generation
 
     def _rebind(self) -> None:
         """Reopen an embedded store another process wrote: this one's vector index is stale."""
-        if self._reopen is None or self.generation is None:
+        if self._reopen is None:
             return
         with _REOPEN_LOCK:
             logger.info("reopening the vector store at %s", self.target)

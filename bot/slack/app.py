@@ -313,11 +313,11 @@ def _claim(client: WebClient, channel: str, ts: str) -> bool:
 
 def _answer_in_thread(state: SlackState, client: WebClient, question: Question, me: Me) -> None:
     standalone: str | None = None
+
+    def names(text: str) -> dict[str, str]:
+        return state.names.lookup(client, text, me=me)
+
     try:
-
-        def names(text: str) -> dict[str, str]:
-            return state.names.lookup(client, text, me=me)
-
         asked = plain_question(question.text, bot_user_id=me.user, names=names(question.text))
         if not asked:
             _post_text(client, question, USAGE)

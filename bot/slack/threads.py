@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.conversation import condense
 from bot.slack.text import mentioned_users, mentions, plain_question
@@ -84,7 +84,7 @@ def thread_messages(client: WebClient, channel: str, thread: str) -> list[dict[s
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not response.get("has_more") or not cursor:
                 break
-    except SlackApiError as exc:
+    except (SlackClientError, OSError) as exc:
         logger.warning("could not read thread %s in %s: %s", thread, channel, _error(exc))
     return sorted(found, key=lambda m: ts_key(str(m.get("ts", ""))))
 
@@ -95,14 +95,16 @@ def direct_messages(client: WebClient, channel: str, before: str) -> list[dict[s
         response = client.conversations_history(
             channel=channel, latest=before, inclusive=False, limit=DM_TURNS
         )
-    except SlackApiError as exc:
+    except (SlackClientError, OSError) as exc:
         logger.warning("could not read the history of %s: %s", channel, _error(exc))
         return []
     return sorted(response.get("messages") or [], key=lambda m: ts_key(str(m.get("ts", ""))))
 
 
-def _error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error")) if exc.response is not None else type(exc).__name__
+def _error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return str(exc.response.get("error"))
+    return type(exc).__name__
 
 
 def involves(messages: list[dict[str, Any]], me: Me) -> bool:
@@ -181,7 +183,7 @@ class Names:
     def _fetch(client: WebClient, user: str) -> str:
         try:
             info = client.users_info(user=user).get("user") or {}
-        except SlackApiError as exc:
+        except (SlackClientError, OSError) as exc:
             logger.info("no name for %s: %s", user, _error(exc))
             return ""
         profile = info.get("profile") or {}
