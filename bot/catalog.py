@@ -25,7 +25,7 @@ from bot.records import Records, StoredArticle
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # of this file; a cache of another version is rebuilt
+SCHEMA_VERSION = 3  # of this file; a cache of another version is rebuilt
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS facts (
     article_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS facts_key ON facts(kind, key);
+CREATE INDEX IF NOT EXISTS facts_article ON facts(article_id);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -259,11 +260,12 @@ class Catalog:
                 return remote
             listing = records.listing()
             local = self._revisions()
-            wanted = [a for a, listed in listing.items() if local.get(a) != listed.rev]
+            wanted = {a: listed for a, listed in listing.items() if local.get(a) != listed.rev}
             for page in records.fetch(wanted):
                 with self.transaction() as db:
                     for article in page:
-                        self._remove_article(db, article.id)
+                        if article.id in local:
+                            self._remove_article(db, article.id)  # an older revision
                         self._add_article(db, article)
             gone = [a for a in local if a not in listing]
             with self.transaction() as db:
@@ -321,12 +323,12 @@ class Catalog:
                 for cid, (p, s, e) in zip(ids, article.chunks, strict=True)
             ],
         )
+        # The lexical row shares the chunk row's rowid, so removing an article finds its rows
+        # through the chunks index instead of scanning the whole FTS table.
         db.executemany(
-            "INSERT INTO chunks_fts(text, chunk_id, article_id) VALUES (?, ?, ?)",
-            [
-                (article.text[s:e], cid, article.id)
-                for cid, (_, s, e) in zip(ids, article.chunks, strict=True)
-            ],
+            "INSERT INTO chunks_fts(rowid, text, chunk_id, article_id) "
+            "SELECT rowid, ?, id, article_id FROM chunks WHERE id = ?",
+            [(article.text[s:e], cid) for cid, (_, s, e) in zip(ids, article.chunks, strict=True)],
         )
         db.executemany(
             "INSERT INTO statements(article_id, data) VALUES (?, ?)",
@@ -338,10 +340,13 @@ class Catalog:
         )
 
     def _remove_article(self, db: sqlite3.Connection, article_id: str) -> None:
+        db.execute(
+            "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id = ?)",
+            (article_id,),
+        )
         for table, column in (
             ("articles", "id"),
             ("chunks", "article_id"),
-            ("chunks_fts", "article_id"),
             ("statements", "article_id"),
             ("facts", "article_id"),
         ):

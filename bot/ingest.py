@@ -96,6 +96,7 @@ def recover(index: Index) -> list[str]:
     candidates = {m.article_id for m in dead} - busy
     unfinished = sorted(candidates - index.records.existing(candidates))
     index.delete_vectors(unfinished)
+    index.records.drop_data(unfinished)
     index.records.clear_pending(m.id for m in dead)
     # A dead ingest may have committed records without stamping a generation after them.
     index.records.bump()

@@ -1,11 +1,14 @@
 """The index's records in Chroma, its source of truth beside the chunk vectors.
 
-Three collections next to the chunk vectors (`bot.store`), keyed by stable ids:
+Four collections next to the chunk vectors (`bot.store`), keyed by stable ids:
 
-- articles: one record per article, its id the content hash. The document is a JSON blob with
-  the text, the chunk spans, the statements as `bot.claims` produced them and the facts learned
-  from the article; the metadata holds the small fields. The record is written after the
-  article's vectors and is its commit marker: an article without one is not indexed.
+- articles: one small record per article, its id the content hash, holding the file it cites
+  and a revision. Written after everything else of the article, it is the commit marker: an
+  article without one is not indexed.
+- article data: per article, one JSON blob (metadata, text, chunk spans, the statements as
+  `bot.claims` produced them, the facts learned from it), read only when a reader copies the
+  article. Kept apart so that listing the articles stays small, and out of Chroma documents,
+  which Chroma indexes for full-text search at a cost this data has no use for.
 - paths: which file (a path key, "file.jsonl#3" for a record of a file) holds which article.
 - meta: the generation stamp, a fresh token written after every change readers should see, and
   marks of writes in flight, so that the next ingest can undo what a crash left half-written.
@@ -34,11 +37,12 @@ from bot.articles import Article
 from bot.errors import NewsbotError, StoreUnavailable
 
 ARTICLES = "newsbot_articles"
+ARTICLE_DATA = "newsbot_article_data"
 PATHS = "newsbot_paths"
 META = "newsbot_meta"
 FORMAT = 1  # of the article blob; a reader refuses records of a format it does not know
 GENERATION = "generation"
-PAGE = 200  # article records fetched per request (each holds a whole article)
+PAGE = 100  # article blobs fetched or written per request (each holds a whole article)
 LIST_PAGE = 5000  # ids or small metadata fetched per request
 # A mark of a write in flight left by another host is trusted to be live this long. A batch's
 # vectors and records are written within seconds; a mark this old belongs to a dead ingest.
@@ -179,59 +183,44 @@ def live(mark: PendingMark, *, here: str | None = None, now: float | None = None
     return (now or time.time()) - mark.since < STALE_AFTER
 
 
-def _clean(meta: dict[str, Any]) -> dict[str, Any]:
-    """Drop unset values: Chroma metadata holds strings, numbers and booleans only."""
-    return {k: v for k, v in meta.items() if v is not None}
-
-
 def encode(article: StoredArticle) -> tuple[str, dict[str, Any]]:
-    """Return the document and metadata of an article's record."""
+    """Return an article's data blob and the metadata of its record."""
     blob = {
         "format": FORMAT,
+        "title": article.title,
+        "outlet": article.outlet,
+        "published": article.published,
+        "url": article.url,
+        "author": article.author,
         "text": article.text,
         "chunks": [list(c) for c in article.chunks],
         "statements": article.statements,
         "facts": [list(f) for f in article.facts],
     }
-    meta = {
-        "title": article.title,
-        "outlet": article.outlet,
-        "published": article.published,
-        "url": article.url,
-        "path": article.path,
-        "author": article.author,
-        "chunks": len(article.chunks),
-        "rev": article.rev,
-    }
-    return json.dumps(blob, ensure_ascii=False), _clean(meta)
+    return json.dumps(blob, ensure_ascii=False), {"path": article.path, "rev": article.rev}
 
 
-def decode(article_id: str, document: str, meta: dict[str, Any]) -> StoredArticle:
-    """Read an article back from its record."""
-    blob = json.loads(document)
+def decode(article_id: str, listed: Listed, blob_text: str) -> StoredArticle:
+    """Read an article back from its record (as listed) and its data blob."""
+    blob = json.loads(blob_text)
     if blob.get("format") != FORMAT:
         raise NewsbotError(
             f"article {article_id} was written by another version of newsbot "
             f"(format {blob.get('format')}, this one reads {FORMAT}); upgrade, or ingest again"
         )
-
-    def text(key: str) -> str | None:
-        value = meta.get(key)
-        return None if value is None else str(value)
-
     return StoredArticle(
         id=article_id,
-        title=str(meta.get("title", "")),
-        outlet=text("outlet"),
-        published=text("published"),
-        url=text("url"),
-        path=str(meta.get("path", "")),
-        author=text("author"),
+        title=str(blob["title"]),
+        outlet=blob["outlet"],
+        published=blob["published"],
+        url=blob["url"],
+        path=listed.path,
+        author=blob["author"],
         text=blob["text"],
         chunks=[(int(p), int(s), int(e)) for p, s, e in blob["chunks"]],
         statements=list(blob["statements"]),
         facts=[(str(k), str(key), str(v)) for k, key, v in blob["facts"]],
-        rev=str(meta.get("rev", "")),
+        rev=listed.rev,
     )
 
 
@@ -252,6 +241,7 @@ class Records:
             return client.get_collection(name, embedding_function=None)
 
         self.articles = open_(ARTICLES)
+        self.data = open_(ARTICLE_DATA)
         self.paths_ = open_(PATHS)
         self.meta = open_(META)
 
@@ -305,40 +295,53 @@ class Records:
             found.update(self._call(partial(self.articles.get, ids=part, include=[]))["ids"])
         return found
 
-    def fetch(self, article_ids: Iterable[str]) -> Iterator[list[StoredArticle]]:
-        """Yield the records of these articles, a page at a time (missing ones are skipped)."""
-        ids = list(article_ids)
+    def fetch(self, wanted: dict[str, Listed]) -> Iterator[list[StoredArticle]]:
+        """Yield these listed articles whole, a page at a time (any deleted since are skipped)."""
+        ids = list(wanted)
         for start in range(0, len(ids), PAGE):
             part = ids[start : start + PAGE]
-            page = self._call(
-                partial(self.articles.get, ids=part, include=["documents", "metadatas"])
-            )
+            page = self._call(partial(self.data.get, ids=part, include=["metadatas"]))
             yield [
-                decode(article_id, document or "", meta or {})
-                for article_id, document, meta in zip(
-                    page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True
-                )
+                decode(article_id, wanted[article_id], str(meta["blob"]))
+                for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True)
+                if meta and "blob" in meta
             ]
 
     def put_articles(self, articles: list[StoredArticle]) -> None:
-        """Commit article records (after their vectors), then stamp a new generation."""
-        if not articles:
-            return
-        encoded = [encode(a) for a in articles]
-        self._call(
-            lambda: self.articles.upsert(
-                ids=[a.id for a in articles],
-                embeddings=[placeholder(a.id) for a in articles],
-                documents=[document for document, _ in encoded],
-                metadatas=[meta for _, meta in encoded],
+        """Commit articles (after their vectors): data, then records, then a new generation."""
+        for start in range(0, len(articles), PAGE):
+            part = articles[start : start + PAGE]
+            encoded = [encode(a) for a in part]
+            self._call(
+                partial(
+                    self.data.upsert,
+                    ids=[a.id for a in part],
+                    embeddings=[placeholder(a.id) for a in part],
+                    metadatas=[{"blob": blob} for blob, _ in encoded],
+                )
             )
-        )
-        self.bump()
+            self._call(
+                partial(
+                    self.articles.upsert,
+                    ids=[a.id for a in part],
+                    embeddings=[placeholder(a.id) for a in part],
+                    metadatas=[meta for _, meta in encoded],
+                )
+            )
+        if articles:
+            self.bump()
 
     def delete_article(self, article_id: str) -> None:
-        """Remove an article's record (before its vectors), then stamp a new generation."""
+        """Remove an article's record (before its vectors) and its data; stamp a generation."""
         self._call(lambda: self.articles.delete(ids=[article_id]))
         self.bump()
+        self.drop_data([article_id])
+
+    def drop_data(self, article_ids: Iterable[str]) -> None:
+        """Remove the data blobs of articles that have no record (any more)."""
+        ids = sorted(set(article_ids))
+        if ids:
+            self._call(partial(self.data.delete, ids=ids))
 
     def move_article(self, article_id: str, path: str) -> None:
         """Make an article cite another file that holds it."""

@@ -36,6 +36,7 @@ def audit(settings: Settings) -> dict[str, Any]:
         vector_ids = set(index.collection.get(include=[])["ids"])
         vector_count = index.vector_count()
         listing = index.records.listing()
+        data_ids = set(index.records.data.get(include=[])["ids"])
         path_targets = set(index.records.paths().values())
         pending = [m.article_id for m in index.records.pending()]
         index.refresh(force=True)  # the catalog, compared with every record
@@ -51,6 +52,7 @@ def audit(settings: Settings) -> dict[str, Any]:
     return {
         "articles": len(articles),
         "records": set(listing),
+        "data": data_ids,
         "cached": set(articles),
         "catalog_chunks": sum(articles.values()),
         "vector_count": vector_count,
@@ -69,6 +71,7 @@ def assert_consistent(settings: Settings) -> dict[str, Any]:
     """Assert that vectors and catalog describe exactly the same chunks, once each."""
     found = audit(settings)
     assert found["records"] == found["cached"], "the catalog is not a copy of the records"
+    assert found["data"] == found["records"], "article data without a record, or missing"
     assert found["vector_count"] == found["catalog_chunks"], found["vector_count"]
     assert found["vector_ids"] == found["expected_ids"], "orphaned or missing vectors"
     assert sorted(found["chunk_rows"]) == sorted(found["expected_ids"]), "duplicate chunk rows"
