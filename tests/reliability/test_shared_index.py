@@ -372,7 +372,17 @@ def test_slack_says_the_index_is_unavailable_while_the_server_is_down(
         app = replica(on(server, tmp_path / "replica"), slack)
         try:
             assert mention(slack, app, "Who controls Pokrovsk?", "100.1")["blocks"]
+            ready, report = app.state.answerer.health()  # what GET /healthz says
+            index = open_store(on(server, tmp_path / "check"))
+            try:
+                assert ready and report["generation"] == index.records.generation()
+                assert report["articles"] == len(index.records.listing()) == 9
+            finally:
+                index.close()
             server.stop()
+            time.sleep(CHECK_INTERVAL)
+            ready, report = app.state.answerer.health()
+            assert not ready and "cannot use the index at" in report["error"]
             down = mention(slack, app, "Who controls Pokrovsk?", "200.1")
             assert "blocks" not in down and "\n" not in down["text"]
             assert down["text"].startswith(
@@ -380,6 +390,7 @@ def test_slack_says_the_index_is_unavailable_while_the_server_is_down(
             ), down["text"]
             assert down["text"].endswith("answers resume when it is back")
             server.start()
+            assert app.state.answerer.health()[0]
             back = mention(slack, app, "Who controls Pokrovsk?", "300.1")
             assert back["blocks"] and back["text"] == slack.calls_to("chat.postMessage")[0]["text"]
         finally:
