@@ -298,7 +298,8 @@ class Catalog:
         rows = self._rows(f"SELECT id, rev FROM articles WHERE id IN ({marks})", ids)
         return {r[0]: r[1] for r in rows}
 
-    def _add_article(self, db: sqlite3.Connection, article: StoredArticle) -> None:
+    def _add_article(self, db: sqlite3.Connection, stored: StoredArticle) -> None:
+        article = stored.article
         db.execute(
             "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -311,32 +312,29 @@ class Catalog:
                 article.path,
                 article.author,
                 article.text,
-                len(article.chunks),
-                article.rev,
+                len(stored.chunks),
+                stored.rev,
             ),
         )
-        ids = [f"{article.id}:{position}" for position, _, _ in article.chunks]
+        ids = [f"{article.id}:{position}" for position, _, _ in stored.chunks]
         db.executemany(
             "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?)",
-            [
-                (cid, article.id, p, s, e)
-                for cid, (p, s, e) in zip(ids, article.chunks, strict=True)
-            ],
+            [(cid, article.id, p, s, e) for cid, (p, s, e) in zip(ids, stored.chunks, strict=True)],
         )
         # The lexical row shares the chunk row's rowid, so removing an article finds its rows
         # through the chunks index instead of scanning the whole FTS table.
         db.executemany(
             "INSERT INTO chunks_fts(rowid, text, chunk_id, article_id) "
             "SELECT rowid, ?, id, article_id FROM chunks WHERE id = ?",
-            [(article.text[s:e], cid) for cid, (_, s, e) in zip(ids, article.chunks, strict=True)],
+            [(article.text[s:e], cid) for cid, (_, s, e) in zip(ids, stored.chunks, strict=True)],
         )
         db.executemany(
             "INSERT INTO statements(article_id, data) VALUES (?, ?)",
-            [(article.id, json.dumps(s)) for s in article.statements],
+            [(article.id, json.dumps(s)) for s in stored.statements],
         )
         db.executemany(
             "INSERT INTO facts(kind, key, value, article_id) VALUES (?, ?, ?, ?)",
-            [(kind, key, value, article.id) for kind, key, value in article.facts],
+            [(kind, key, value, article.id) for kind, key, value in stored.facts],
         )
 
     def _remove_article(self, db: sqlite3.Connection, article_id: str) -> None:

@@ -245,9 +245,7 @@ def _flush(
     )
     index.records.put_articles(
         [
-            StoredArticle.of(
-                p.article, [(c.position, c.start, c.end) for c in p.chunks], found, facts
-            )
+            StoredArticle(p.article, [(c.position, c.start, c.end) for c in p.chunks], found, facts)
             for p, (found, facts) in zip(batch, analyses, strict=True)
         ]
     )

@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,44 +58,18 @@ _WRITTEN: dict[str, set[str]] = {}
 
 @dataclass(frozen=True)
 class StoredArticle:
-    """An article as its record holds it: metadata, text, chunk spans, statements and facts."""
+    """An article as Chroma holds it: the article, its chunk spans, statements and facts."""
 
-    id: str
-    title: str
-    outlet: str | None
-    published: str | None
-    url: str | None
-    path: str
-    author: str | None
-    text: str
+    article: Article
     chunks: list[tuple[int, int, int]]  # (position, start, end)
     statements: list[dict[str, Any]]
     facts: list[tuple[str, str, str]]  # (kind, key, value)
-    rev: str = ""
+    rev: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
-    @classmethod
-    def of(
-        cls,
-        article: Article,
-        chunks: list[tuple[int, int, int]],
-        statements: list[dict[str, Any]],
-        facts: list[tuple[str, str, str]],
-    ) -> StoredArticle:
-        """Make the record of an article, with a fresh revision."""
-        return cls(
-            id=article.id,
-            title=article.title,
-            outlet=article.outlet,
-            published=article.published,
-            url=article.url,
-            path=article.path,
-            author=article.author,
-            text=article.text,
-            chunks=chunks,
-            statements=statements,
-            facts=facts,
-            rev=uuid.uuid4().hex[:12],
-        )
+    @property
+    def id(self) -> str:
+        """Return the article's id (its content hash)."""
+        return self.article.id
 
 
 @dataclass(frozen=True)
@@ -183,8 +157,9 @@ def live(mark: PendingMark, *, here: str | None = None, now: float | None = None
     return (now or time.time()) - mark.since < STALE_AFTER
 
 
-def encode(article: StoredArticle) -> tuple[str, dict[str, Any]]:
+def encode(stored: StoredArticle) -> tuple[str, dict[str, Any]]:
     """Return an article's data blob and the metadata of its record."""
+    article = stored.article
     blob = {
         "format": FORMAT,
         "title": article.title,
@@ -193,11 +168,11 @@ def encode(article: StoredArticle) -> tuple[str, dict[str, Any]]:
         "url": article.url,
         "author": article.author,
         "text": article.text,
-        "chunks": [list(c) for c in article.chunks],
-        "statements": article.statements,
-        "facts": [list(f) for f in article.facts],
+        "chunks": [list(c) for c in stored.chunks],
+        "statements": stored.statements,
+        "facts": [list(f) for f in stored.facts],
     }
-    return json.dumps(blob, ensure_ascii=False), {"path": article.path, "rev": article.rev}
+    return json.dumps(blob, ensure_ascii=False), {"path": article.path, "rev": stored.rev}
 
 
 def decode(article_id: str, listed: Listed, blob_text: str) -> StoredArticle:
@@ -208,15 +183,18 @@ def decode(article_id: str, listed: Listed, blob_text: str) -> StoredArticle:
             f"article {article_id} was written by another version of newsbot "
             f"(format {blob.get('format')}, this one reads {FORMAT}); upgrade, or ingest again"
         )
-    return StoredArticle(
+    article = Article(
         id=article_id,
         title=str(blob["title"]),
         outlet=blob["outlet"],
         published=blob["published"],
         url=blob["url"],
         path=listed.path,
-        author=blob["author"],
         text=blob["text"],
+        author=blob["author"],
+    )
+    return StoredArticle(
+        article=article,
         chunks=[(int(p), int(s), int(e)) for p, s, e in blob["chunks"]],
         statements=list(blob["statements"]),
         facts=[(str(k), str(key), str(v)) for k, key, v in blob["facts"]],

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from fake_slack import FakeSlack, event_body, sign
+from fake_slack import block_texts as texts
 from pydantic import SecretStr
 
 from bot.answer import Answer, Claim, Evidence, Source, cite
@@ -260,19 +261,6 @@ def make_bot(slack: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., Bot]]:
 @pytest.fixture
 def bot(make_bot: Callable[..., Bot]) -> Bot:
     return make_bot()
-
-
-def texts(blocks: list[dict[str, Any]]) -> list[str]:
-    """Return every text object's text in blocks."""
-    found: list[str] = []
-    for block in blocks:
-        if "text" in block:
-            found.append(block["text"]["text"])
-        for element in block.get("elements", []):
-            found.append(
-                element["text"] if element["type"] == "mrkdwn" else element["text"]["text"]
-            )
-    return found
 
 
 def posted_blocks(slack: FakeSlack, method: str = "chat.postMessage") -> list[dict[str, Any]]:
