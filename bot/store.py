@@ -184,15 +184,13 @@ class Index:
         if allowed is not None and not allowed:
             return []
         where = {"article_id": {"$in": sorted(allowed)}} if allowed is not None else None
-        total = self.vector_count()
-        if total == 0:
-            return []
         failed = self.collection
 
         def query() -> Any:
+            # Chroma returns fewer results when it holds fewer: no count first, one round trip.
             return self.collection.query(
                 query_embeddings=[embedding],
-                n_results=min(limit, total),
+                n_results=limit,
                 where=where,
                 include=["metadatas", "distances"],
             )

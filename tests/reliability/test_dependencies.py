@@ -132,7 +132,7 @@ class SilentServer:
 
 
 @pytest.fixture
-def catalog_only(tmp_path: Path) -> Path:
+def server_folder(tmp_path: Path) -> Path:
     """An index folder for an index that lives on a (missing) server."""
     index_dir = tmp_path / "index"
     index_dir.mkdir()
@@ -141,24 +141,24 @@ def catalog_only(tmp_path: Path) -> Path:
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("command", [["ask", "Who controls Pokrovsk?"], ["sources"], ["ingest"]])
-def test_chroma_server_down_is_one_line_and_exit_1(catalog_only: Path, command: list[str]) -> None:
+def test_chroma_server_down_is_one_line_and_exit_1(server_folder: Path, command: list[str]) -> None:
     if command == ["ingest"]:
         command = ["ingest", str(SEEDS)]
     env = {"NEWSBOT_CHROMA_HOST": "127.0.0.1", "NEWSBOT_CHROMA_PORT": str(free_port())}
-    result = invoke([*command, "--index", str(catalog_only)], env)
+    result = invoke([*command, "--index", str(server_folder)], env)
     assert_one_line_exit_1(result, "Chroma server unreachable", "ConnectionRefusedError")
 
 
 @pytest.mark.timeout(30)
 def test_a_hung_chroma_server_is_a_clear_error_within_the_timeout(
-    catalog_only: Path, monkeypatch: pytest.MonkeyPatch
+    server_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     silent = SilentServer()
     monkeypatch.setattr(bot.store, "CHROMA_CONNECT_TIMEOUT", 1.0)
     try:
         env = {"NEWSBOT_CHROMA_HOST": "127.0.0.1", "NEWSBOT_CHROMA_PORT": str(silent.port)}
         started = time.monotonic()
-        result = invoke(["ask", "Who controls Pokrovsk?", "--index", str(catalog_only)], env)
+        result = invoke(["ask", "Who controls Pokrovsk?", "--index", str(server_folder)], env)
         assert time.monotonic() - started < 10
         assert_one_line_exit_1(result, "Chroma server unreachable", "TimeoutError")
     finally:
