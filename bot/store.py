@@ -41,6 +41,7 @@ CHECK_INTERVAL = 1.0  # seconds between looks at the generation stamp
 CHROMA_CONNECT_TIMEOUT = 5.0
 CHROMA_TIMEOUT = 60.0
 MAX_BATCH = 1000  # records per write request, below Chroma's own limit
+SETTLE = 0.5  # seconds to give a server's vector index to reach its disk before asking again
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _REOPEN_LOCK = threading.Lock()
@@ -181,7 +182,9 @@ class Index:
         self, embedding: list[float], limit: int, allowed: set[str] | None = None
     ) -> list[tuple[str, str, float]]:
         """Return the nearest chunks: (chunk id, article id, cosine similarity)."""
-        if allowed is not None and not allowed:
+        if (allowed is not None and not allowed) or not self.catalog.counts()[1]:
+            # Nothing committed yet: and Chroma fails to query a vector index it has not yet
+            # written to disk ("Nothing found on disk") rather than finding nothing.
             return []
         where = {"article_id": {"$in": sorted(allowed)}} if allowed is not None else None
         failed = self.collection
@@ -197,14 +200,18 @@ class Index:
 
         try:
             result = self._vectors(query)
-        except StoreUnavailable:
-            if self._reopen is None:
+        except StoreUnavailable as exc:
+            # Chroma cannot read a vector index it has not written to disk yet ("Nothing found
+            # on disk"): an embedded store another process wrote after this handle was opened
+            # (a fresh handle can), or a server's collection just written to (a moment later
+            # it can).
+            if self._reopen is not None:
+                if self.collection is failed:
+                    self._rebind()
+            elif "Nothing found on disk" in exc.reason:
+                time.sleep(SETTLE)
+            else:
                 raise
-            # An embedded store first written by another process after this one opened it
-            # cannot be read through the cached handle ("Nothing found on disk"); a fresh
-            # handle can.
-            if self.collection is failed:
-                self._rebind()
             result = self._vectors(query)
         hits = []
         for cid, meta, dist in zip(

