@@ -24,6 +24,7 @@ from bot.lexicon import (
     DENIAL_VERBS,
     LIGHT_OBJECTS,
     LIGHT_VERBS,
+    PERSON_ROLES,
     REPORTING_VERBS,
     SPEECH_NOUNS,
 )
@@ -398,7 +399,8 @@ def _statement(
     claimant = speaker["text"]
     if not claimant or not any(c.isalpha() for c in claimant):
         return None
-    context.heard(speaker, subject)
+    if not _is_outlet(claimant, context.article.outlet):
+        context.heard(speaker, subject)  # the outlet's own voice is no party to refer back to
     # The other voices of a coordinated subject ("X and Y said") speak with it.
     allies = [
         _party_of(context.resolve(doc, c, phrase(c)) or {})
@@ -443,6 +445,22 @@ def _statement(
             opposes.append(_party_of(context.previous))
     opposes.extend(_disputed_parties(doc, start, end, tokens, speaker, context))
     kind = "verification" if _is_outlet(claimant, context.article.outlet) else "claim"
+    # "Commanders told the President ...": whom a speaker reports to, who may say whose it is.
+    addressee = None
+    if verb.lemma_.lower() in ("tell", "inform", "brief", "assure", "update", "report"):
+        targets = [c for c in verb.children if c.dep_ in ("dative", "dobj")]
+        after = doc[verb.i + 1] if verb.i + 1 < len(doc) else None
+        if not targets and after is not None and after.pos_ == "PROPN":
+            targets = [after]  # "told Tam Sylvanian forces ...": the parser lost the object
+        for target in targets:
+            if target.ent_type_ == "PERSON" or target.lemma_.lower() in PERSON_ROLES:
+                lost = after is not None and target.i == after.i
+                heard = context.resolve(doc, target, [target] if lost else phrase(target))
+                if heard:
+                    addressee = _party_of(heard)
+                    name = target.text if lost else heard.get("name") or target.text
+                    addressee["name"] = name
+                break
     # A trailing reference marker ("... in June [3].") is not part of what was said.
     while (
         end - start > 1 and doc[end - 1].text in ("[", "(", ".") and doc[end - 2].text in ("[", "(")
@@ -464,6 +482,7 @@ def _statement(
         "places": _places(doc, start, end, {t.i for t in tokens}),
         "person": bool(speaker.get("person")),
         "opposes": opposes,
+        "addressee": addressee,
         "allies": [a for a in allies if any(a.values())],
         # "X and Y both claimed ...": two voices each claiming, not one camp speaking.
         "each": any(t.lower_ in ("both", "each") for t in verb.children)
@@ -601,6 +620,13 @@ def _split_shared_sentence(doc: Any, found: list[Statement]) -> None:
             hi -= 1
         if hi < len(doc) and doc[hi].text in ".!" and hi == len(doc) - 1:
             hi += 1
+        while (
+            statement["kind"] == "verification"
+            and hi - lo < 12
+            and hi < len(doc)
+            and doc[hi].text not in ",;."
+        ):
+            hi += 1  # "in what the Wire confirmed was the town centre": its clause runs on
         if hi - lo >= 4:
             statement["start"] = doc[lo].idx
             statement["end"] = doc[hi - 1].idx + len(doc[hi - 1].text)

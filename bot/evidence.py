@@ -213,12 +213,14 @@ def _assign_camps(candidates: list[Candidate], index: Index) -> None:
     from bot.parties import Knowledge, assign
 
     knowledge = Knowledge.from_facts(index.catalog.all_facts())
+    # The outlets' own voice (verification) is no party: it takes no part in forming camps.
+    speaking = [c for c in candidates if c.kind == "claim"]
     voices = assign(
-        [c.statement for c in candidates],
+        [c.statement for c in speaking],
         knowledge,
-        articles=[c.article_id for c in candidates],
+        articles=[c.article_id for c in speaking],
     )
-    for candidate, voice in zip(candidates, voices, strict=True):
+    for candidate, voice in zip(speaking, voices, strict=True):
         candidate.side = voice.camp
         candidate.independent = voice.independent
 

@@ -53,6 +53,21 @@ def side_of(speaker: Speaker) -> str | None:
     return org or nation or None
 
 
+def _of_state(speaker: Speaker) -> bool:
+    """Say whether a description is a state's with no country named ("the defence ministry").
+
+    "President Ari Tam" and "a military source" are too: an office or body of some state.
+    """
+    if speaker.get("nation") or speaker.get("nonstate") or speaker.get("independent"):
+        return False
+    org = speaker.get("org")
+    if org:
+        return state_body(str(org))
+    return speaker.get("institution") in STATE_INSTITUTIONS - GROUP_NOUNS or bool(
+        speaker.get("office")
+    )
+
+
 def _surname(name: str) -> str:
     words = name.split()
     return re.sub(r"'s?$", "", words[-1].lower().replace("’", "'")) if words else ""
@@ -173,8 +188,12 @@ class ArticleContext:
                 if speaker.get("org") == head.text:
                     merged["org"] = full.get("org")
                 speaker = merged
-        if not speaker.get("nation") and (
-            speaker.get("org") or speaker.get("institution") in STATE_INSTITUTIONS
+        # A body's country may be read from the article around it; a person's never is
+        # (whom a person speaks for is learned where they are described, in any article).
+        if (
+            not speaker.get("nation")
+            and not speaker.get("person")
+            and (speaker.get("org") or speaker.get("institution") in STATE_INSTITUTIONS)
         ):
             speaker = self._inherit_nation(speaker)
         return speaker
@@ -207,6 +226,8 @@ class ArticleContext:
                 and (
                     other["head"] in STATE_INSTITUTIONS
                     or (other.get("org") and state_body(str(other["org"])))
+                    # "Sylvania said ... The defence ministry added": the country last heard.
+                    or (mention.spoke and not other.get("org") and not other.get("person"))
                 )
             ):
                 return {**speaker, "nation": other["nation"]}
@@ -306,6 +327,8 @@ class ArticleContext:
             and (
                 m.speaker.get("institution") in STATE_INSTITUTIONS
                 or (m.speaker.get("org") and state_body(str(m.speaker["org"])))
+                # A country that speaks for itself ("Sylvania said ...").
+                or (m.spoke and not m.speaker.get("org") and not m.speaker.get("person"))
             )
         }
         if len(nations) != 1:
@@ -313,10 +336,11 @@ class ArticleContext:
         nation = next(iter(nations))
         for statement in statements:
             speaker = statement["speaker"]
-            if speaker.get("nation") or speaker.get("org") or speaker.get("nonstate"):
-                continue
-            if speaker.get("institution") in STATE_INSTITUTIONS - GROUP_NOUNS:
+            if _of_state(speaker):
                 statement["speaker"] = {**speaker, "nation": nation}
+        for key, person in list(self.people.items()):
+            if _of_state(person):
+                self.people[key] = {**person, "nation": nation}
 
     def affiliation_facts(self) -> list[Fact]:
         """Return what the article says each named person speaks for, by surname."""

@@ -29,7 +29,7 @@ from typing import Any
 from bot import geo
 from bot.lexicon import ARMED_FORCES, GROUP_NOUNS, STATE_INSTITUTIONS
 from bot.names import fold, same_word, surname_key
-from bot.speakers import state_body
+from bot.speakers import clean, state_body
 
 _STOP = frozenset("the of and for a an 's".split())
 
@@ -230,6 +230,9 @@ def _identify(speaker: dict[str, Any], names: _Names, knowledge: Knowledge) -> _
             break
     if org and nation and state_body(org):
         org = None
+    if org and not nation and state_body(org) and not named_country:
+        # "the Defence Ministry" of no named country: a state body, judged as one below.
+        body, org = body or org.split()[-1].lower(), None
     nation_party = names.nation(nation) if nation else None
     if nation_party is None and org and (geo.country(org) or geo.capital_of(org)):
         nation_party, org = names.nation(org), None
@@ -377,6 +380,20 @@ def assign(
             ):
                 kinds.setdefault(other.party.key, other.party)
                 sets.join(ident.party.key, other.party.key)
+    # Speakers whose camp nothing names, reporting to someone whose camp is known ("commanders
+    # told the President"), belong to that camp.
+    for statement, ident in zip(statements, identities, strict=True):
+        addressee = statement.get("addressee")
+        lone = ident.party is None or (ident.party.kind == "body" and ident.party.key.endswith(":"))
+        if addressee and lone and not ident.independent:
+            boss = _identify(addressee, names, knowledge).party
+            if boss is not None and boss.kind in ("nation", "org"):
+                kinds.setdefault(boss.key, boss)
+                sets.find(boss.key)
+                if ident.party is None:
+                    ident.party = boss
+                else:
+                    sets.join(boss.key, ident.party.key)
     # "Sylvanian" and "Sylvania" are one party, whatever the tagger called each.
     nation_keys = [k for k, p in kinds.items() if p.kind == "nation"]
     for key, party in list(kinds.items()):
@@ -410,21 +427,30 @@ def assign(
 def _join_bodies(identities: list[_Identity], sets: _Sets, articles: list[str]) -> None:
     """Join a body no one names the country of ("the army") to the only such body there is.
 
-    Its own article decides first; the whole answer only when the article cannot.
+    Its own article decides first, then the one country speaking in that article; the whole
+    answer only when the article cannot.
     """
     local: dict[tuple[str, str], set[str]] = {}
     overall: dict[str, set[str]] = {}
+    countries: dict[str, set[str]] = {}
     for ident, article in zip(identities, articles, strict=True):
         if ident.body and ident.party:
             kind = ident.body.key.rsplit(":", 1)[0]
             local.setdefault((article, kind), set()).add(sets.find(ident.party.key))
             overall.setdefault(kind, set()).add(sets.find(ident.party.key))
+        if ident.party and ident.party.kind == "nation":
+            countries.setdefault(article, set()).add(sets.find(ident.party.key))
     for ident, article in zip(identities, articles, strict=True):
         party = ident.party
         if party is None or party.kind != "body" or not party.key.endswith(":"):
             continue
         kind = party.key.rsplit(":", 1)[0]
-        for roots in (local.get((article, kind), set()), overall.get(kind, set())):
+        choices = (
+            local.get((article, kind), set()),
+            countries.get(article, set()),
+            overall.get(kind, set()),
+        )
+        for roots in choices:
             if len(roots) == 1:
                 sets.join(next(iter(roots)), party.key)
                 break
@@ -536,7 +562,12 @@ def _body_label(identities: list[_Identity], sets: _Sets, root: str, split: set[
                 owner = ""
             surfaces[(owner + " " if owner else "") + match.group(2).lower()] += 1
     if not surfaces:
-        nation = next((k for k in sets.members(root) if k in split), root)
-        return nation
+        # No armed body among them: the camp's most common speaker, as the articles write it.
+        named = Counter(
+            clean(i.surface)
+            for i in identities
+            if i.party and sets.find(i.party.key) == root and i.surface
+        )
+        return max(named, key=lambda s: (named[s], -len(s))) if named else root
     label = max(surfaces, key=lambda s: (surfaces[s], len(s)))
     return _title(label.replace("’", "'"))

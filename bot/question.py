@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Protocol
 
+from bot.lexicon import PERSON_ROLES
+
 QUESTION_WORDS = frozenset(
     """who what when where why how which whose whom is are was were do does did has have had
     can could will would should may might the a an in on of and or according""".split()
@@ -380,16 +382,22 @@ def _kind(lowered: str) -> tuple[str, str | None]:
 
 
 _DISPUTABLE = re.compile(
-    r"^\s*(?:who (?:controls?|holds?|has|is|was|were|won|took|captured|is winning|is responsible|"
-    r"was responsible)\b|whose\b|which side\b|(?:has|have|had|did|does|do|is|are|was|were|will|"
+    r"^\s*(?:who\b|whose\b|which side\b|(?:has|have|had|did|does|do|is|are|was|were|will|"
     r"can|could)\b)",
+    re.IGNORECASE,
+)
+# "Who is the minister?", "who said it?": asking for a person, not a disputed deed.
+_WHO_IS = re.compile(
+    r"^\s*who (?:(?:is|was|are|were) (?:the |a |an )?(?:[\w-]+ ){0,3}?(?:"
+    + "|".join(sorted(PERSON_ROLES))
+    + r")s?\b|said|told|announced|confirmed|reported|wrote|leads|led|heads|headed|runs|ran)\b",
     re.IGNORECASE,
 )
 
 
 def _disputable(lowered: str) -> bool:
-    """Say whether a question is settled only by agreement: who holds X, has X happened."""
-    return bool(_DISPUTABLE.match(lowered))
+    """Say whether a question is settled only by agreement: who holds X, who did X, has X."""
+    return bool(_DISPUTABLE.match(lowered)) and not _WHO_IS.match(lowered)
 
 
 _REQUESTED = (
