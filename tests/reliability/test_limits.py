@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 import bot.embeddings
+from bot.chain import WarmAnswerer
 from bot.config import MAX_QUESTION_CHARS, Settings
 from bot.errors import InvalidQuestion
 from bot.ingest import ingest
-from bot.slack.command import WarmAnswerer
 from bot.store import open_store
 
 from .fakes import HashEmbeddings
