@@ -151,7 +151,7 @@ class WarmAnswerer:
             # Retrieval loads the embedding model and the store without calling a chat model.
             self.get().retrieve("warm up")
         except NewsbotError as exc:
-            logger.warning("not ready to answer yet: %s", exc)
+            logger.info("not ready to answer yet: %s", exc)  # the caller says so
             return exc
         except Exception:
             # Questions will report the problem; starting the server is still worthwhile.

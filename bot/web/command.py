@@ -81,6 +81,8 @@ def serve_command(ctx: click.Context, host: str, port: int, index: str | None) -
     config = uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=5)
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn finishes the requests in flight, then passes Ctrl-C on
+        pass
     finally:
         sock.close()
     click.echo("newsbot: stopped", err=True)
