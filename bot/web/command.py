@@ -68,7 +68,8 @@ def serve_command(ctx: click.Context, host: str, port: int, index: str | None) -
         raise click.ClickException(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}"
         ) from exc
-    if not is_loopback(host) and settings.api_token is None:
+    token = settings.api_token.get_secret_value().strip() if settings.api_token else ""
+    if not is_loopback(host) and not token:
         click.echo(
             f"warning: listening on {host} without NEWSBOT_API_TOKEN: anyone who can reach "
             "this port can use the API",
