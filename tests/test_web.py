@@ -30,6 +30,7 @@ from bot.cli import cli
 from bot.config import MAX_QUESTION_CHARS, Settings
 from bot.llm import normalise, quote_span
 from bot.web.app import create_app
+from bot.web.command import is_loopback
 from bot.web.pages import arrange, web_link
 
 POKROVSK = "Who controls Pokrovsk?"
@@ -573,3 +574,20 @@ def test_serve_listens_on_127_0_0_1_by_default(tmp_path) -> None:
         _, stderr = server.communicate(timeout=30)
     assert "warning: no index at" in stderr
     assert f"newsbot: serving http://127.0.0.1:{port}/" in stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "private"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.20", False),
+        ("news.example.org", False),
+    ],
+)
+def test_only_loopback_addresses_count_as_private(host, private) -> None:
+    assert is_loopback(host) is private
