@@ -25,6 +25,9 @@ COLD_RUNS = 5
 SCALES = [int(s) for s in os.environ.get("BENCH_SCALES", "1000,10000,100000").split(",")]
 INGEST_CHUNKS = int(os.environ.get("BENCH_INGEST_CHUNKS", "600"))
 WARM_ROUNDS = 3
+SERVE_CHUNKS = int(os.environ.get("BENCH_SERVE_CHUNKS", "10000"))
+SERVE_CLIENTS = 8
+SERVE_ROUNDS = 3
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
 
 
@@ -98,6 +101,10 @@ def main() -> None:
         results["scale"].append(
             {**warm, "build_s": built["build_s"], "build_peak_rss_mb": built["peak_rss_mb"]}
         )
+    print(f"warm /api/ask at {SERVE_CHUNKS} chunks, {SERVE_CLIENTS} clients ...", flush=True)
+    if not (WORK / f"scale-{SERVE_CHUNKS}" / "catalog.sqlite3").exists():
+        phase("build", SERVE_CHUNKS)
+    results["serve"] = phase("serve", SERVE_CHUNKS, SERVE_CLIENTS, SERVE_ROUNDS)
     first, last = results["scale"][0], results["scale"][-1]
     results["growth_p50"] = last["p50_ms"] / first["p50_ms"]
     results["total_s"] = time.time() - started
@@ -147,6 +154,17 @@ def print_table(r: dict[str, Any]) -> None:
                     "",
                 )
             )
+    if "serve" in r:
+        web = r["serve"]
+        rows.append(
+            (
+                f"warm `POST /api/ask` at {web['chunks']:,} chunks, {web['clients']} clients",
+                f"p50 {web['p50_ms']:.0f} ms, p95 {web['p95_ms']:.0f} ms",
+                f"{web['answers']} answers, {web['answers_per_s']:.1f}/s; "
+                f"server peak {web['server_peak_rss_mb']:.0f} MB",
+                "",
+            )
+        )
     rows.append(("p50 growth, smallest to largest index", f"{r['growth_p50']:.2f}x", "", "< 3x"))
     print(f"\n{r['machine']}, {r['when']}, total {r['total_s']:.0f} s\n")
     print("| measure | newsbot | against | target |\n| --- | --- | --- | --- |")

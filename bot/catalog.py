@@ -91,6 +91,17 @@ class ArticleRecord:
     author: str | None
     chunks: int
 
+    def listing(self) -> dict[str, Any]:
+        """Return what `newsbot sources --json` says of the article."""
+        return {
+            "path": self.path,
+            "title": self.title,
+            "outlet": self.outlet,
+            "published": self.published,
+            "url": self.url,
+            "chunks": self.chunks,
+        }
+
 
 @dataclass(frozen=True)
 class Filters:

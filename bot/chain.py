@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,12 @@ from bot.answer import Answer
 from bot.catalog import Filters
 from bot.compose import Context, compose
 from bot.config import MAX_QUESTION_CHARS, Settings
-from bot.errors import InvalidQuestion
+from bot.errors import InvalidQuestion, NewsbotError
 from bot.question import understand
 from bot.retrieval import search
 from bot.store import Index
+
+logger = logging.getLogger(__name__)
 
 
 def validate_question(question: str) -> str:
@@ -130,6 +134,47 @@ def build_answerer(
     return Answerer(
         settings, index if index is not None else open_store(settings), embeddings, model
     )
+
+
+class WarmAnswerer:
+    """An answerer for long-running servers: opened before the first question, again on failure.
+
+    A missing index does not stop a server: each question then gets the error that says so, and
+    the first question after `newsbot ingest` finds the index.
+    """
+
+    def __init__(self, settings: Settings, **parts: Any) -> None:
+        self._settings = settings
+        self._parts = parts  # passed to build_answerer: index, embeddings, model
+        self._answerer: Answerer | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> NewsbotError | None:
+        """Open the index and load the models now; return what keeps it from answering, if any."""
+        try:
+            # Retrieval loads the embedding model and the store without calling a chat model.
+            self.get().retrieve("warm up")
+        except NewsbotError as exc:
+            logger.info("not ready to answer yet: %s", exc)  # the caller says so
+            return exc
+        except Exception:
+            # Questions will report the problem; starting the server is still worthwhile.
+            logger.warning("warming up failed", exc_info=True)
+        return None
+
+    def get(self) -> Answerer:
+        """Return the answerer, opening it if it is not open yet."""
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = build_answerer(self._settings, **self._parts)
+            return self._answerer
+
+    def __call__(
+        self, question: str, *, k: int | None = None, filters: Filters | None = None
+    ) -> Answer:
+        """Answer one question; a question that cannot be asked is refused before any work."""
+        validate_question(question)
+        return self.get()(question, k=k, filters=filters)
 
 
 def build_chain(
