@@ -476,6 +476,7 @@ def test_arrange_puts_camps_in_columns_and_other_voices_below() -> None:
             said("", "an eyewitness"),
             said("Independent", "a monitoring group"),
         ],
+        independent=[said("Independent", "a water analyst")],
         verification=[said("Verification", "Harbour Gazette")],
         sources=[Source(id=1, title="t", path="/x.txt")],
     )
@@ -488,6 +489,7 @@ def test_arrange_puts_camps_in_columns_and_other_voices_below() -> None:
         "Harbour Gazette",
         "an eyewitness",
         "a monitoring group",
+        "a water analyst",
     ]
     assert verification == answer.verification
 

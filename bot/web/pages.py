@@ -40,7 +40,7 @@ def arrange(answer: Answer) -> tuple[list[tuple[str, list[Claim]]], list[Claim],
         if side.strip().lower() not in OUTSIDE_CAMPS
     ]
     outside = [c for c in answer.claims if c.side.strip().lower() in OUTSIDE_CAMPS]
-    return camps, outside, list(answer.verification)
+    return camps, outside + list(answer.independent), list(answer.verification)
 
 
 @dataclass
