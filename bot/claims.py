@@ -409,6 +409,10 @@ def _statement(
     ]
     if nominal:
         start, end = verb.left_edge.i, verb.right_edge.i + 1
+        if end + 1 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ == "that":
+            end = len(doc)  # "claims by X, that the town had fallen": what X claimed
+            while end > start and doc[end - 1].is_punct:
+                end -= 1
         if end - start < 6:
             start, end = 0, len(doc)
         claim = (
@@ -596,6 +600,8 @@ def _split_shared_sentence(doc: Any, found: list[Statement]) -> None:
     verbs = [s["_verb"] for s in found]
     for statement in found:
         verb = statement["_verb"]
+        if statement.get("nominal"):
+            continue  # a claim named by a noun already has its own words as evidence
         own = {t.i for t in verb.subtree}
         for other in verbs:
             if other.i != verb.i and other.i in own:

@@ -188,17 +188,16 @@ class ArticleContext:
                 if speaker.get("org") == head.text:
                     merged["org"] = full.get("org")
                 speaker = merged
-        # A body's country may be read from the article around it; a person's never is
-        # (whom a person speaks for is learned where they are described, in any article).
-        if (
-            not speaker.get("nation")
-            and not speaker.get("person")
-            and (speaker.get("org") or speaker.get("institution") in STATE_INSTITUTIONS)
+        # A body's country may be read from the article around it; a person's only from the
+        # body they are said to serve ("press officer of the 3rd Brigade" after "a Sylvanian
+        # officer in a brigade"), never from whoever spoke last.
+        if not speaker.get("nation") and (
+            speaker.get("org") or speaker.get("institution") in STATE_INSTITUTIONS
         ):
-            speaker = self._inherit_nation(speaker)
+            speaker = self._inherit_nation(speaker, nearest=not speaker.get("person"))
         return speaker
 
-    def _inherit_nation(self, speaker: Speaker) -> Speaker:
+    def _inherit_nation(self, speaker: Speaker, *, nearest: bool = True) -> Speaker:
         """Give an unqualified body the country the article named it with before.
 
         "The General Staff" after "the General Staff of the Sylvanian army" is Sylvania's; "the
@@ -218,6 +217,8 @@ class ArticleContext:
             same = kind and other.get("institution") == kind and other.get("nation")
             if same and not other.get("independent") and not other.get("nonstate"):
                 return {**speaker, "nation": other["nation"]}
+        if not nearest:
+            return speaker
         for mention in reversed(self.mentions):
             other = mention.speaker
             if (
@@ -250,13 +251,19 @@ class ArticleContext:
             ]
             if not found:
                 continue
-            # The subject of the closest sentence, then speakers, then the latest mention.
-            best = max(found, key=lambda m: (m.subject, m.spoke, m.position))
+            # One known to be of the pronoun's gender, then the subject of the closest
+            # sentence, then speakers, then the latest mention.
+            best = max(found, key=lambda m: (self._gendered(m), m.subject, m.spoke, m.position))
             name = best.speaker.get("name")
             if name and pronoun in _MALE | _FEMALE:
                 self.genders.setdefault(_surname(name), "m" if pronoun in _MALE else "f")
             return best.speaker
         return None
+
+    def _gendered(self, mention: Mention) -> bool:
+        """Say whether a mention's gender is known (from a role noun or an earlier pronoun)."""
+        speaker = mention.speaker
+        return bool(speaker.get("gender") or self.genders.get(_surname(speaker.get("name") or "")))
 
     def _fits(self, mention: Mention, pronoun: str) -> bool:
         speaker = mention.speaker

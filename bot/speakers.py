@@ -347,7 +347,10 @@ def describe(doc: Any, head: Any, tokens: list[Any]) -> Speaker:
             text_end = follower.end
     plural = head.tag_ in ("NNS", "NNPS") or head.lower_ in ("they", "we")
     person = bool(person_name) or (role in PERSON_ROLES and not _institution_head(head))
-    gender = "f" if role in FEMALE_ROLES else "m" if role in MALE_ROLES else None
+    titles = {t.lower_.rstrip(".") for t in tokens if t.i in reach} | {role}
+    female = titles & (FEMALE_ROLES | {"ms", "mrs", "miss", "madam"})
+    male = titles & (MALE_ROLES | {"mr", "sir"})
+    gender = "f" if female and not male else "m" if male and not female else None
     independent = (
         bool(nouns & INDEPENDENT_ROLES)
         or (org is not None and _outside_voice(org, words))
