@@ -393,6 +393,7 @@ def _statement(
         len(tokens) == 1 and tokens[0].lower_ in ("that", "which", "who", "this", "what")
     ):
         return None  # "that", "which": no one to attribute to
+    before = context.previous  # who spoke last, before this speaker
     speaker = context.resolve(doc, subject, tokens)
     if speaker is None:
         return None
@@ -407,6 +408,18 @@ def _statement(
         for c in subject.conjuncts
         if c.i > subject.i and c.pos_ in ("PROPN", "NOUN")
     ]
+    claims = verb.head
+    if (
+        verb.dep_ == "acl"
+        and claims.lemma_.lower() in SPEECH_NOUNS
+        and any(c.lower_ in ("the", "these", "those", "this") for c in claims.children)
+        and _nominal_speaker(claims) is None
+        and before is not None
+        and not _same_speaker(before, speaker)
+    ):
+        # "Sylvania said it took Tessel. The claims, announced by the Harbour Office, ...":
+        # the Office announced Sylvania's claims, so it speaks with Sylvania.
+        allies.append(_party_of(before))
     if nominal:
         start, end = verb.left_edge.i, verb.right_edge.i + 1
         if end + 1 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ == "that":
@@ -438,15 +451,15 @@ def _statement(
                 named = party and (party.get("nation") or party.get("org"))
                 if party and named and not _same_speaker(party, speaker):
                     opposes.append(_party_of(party))
-    if verb.lemma_.lower() in DENIAL_VERBS and not opposes and context.previous:
+    if verb.lemma_.lower() in DENIAL_VERBS and not opposes and before:
         # "X rejected the claim", "X denied it", "..., which X denied": whoever spoke last.
         objects = [c for c in verb.children if c.dep_ == "dobj"]
         anaphoric = not objects or (
             objects[0].lemma_.lower() in SPEECH_NOUNS | {"which", "that", "this", "it"}
             and not _nominal_speaker(objects[0])
         )
-        if anaphoric and not _same_speaker(context.previous, speaker):
-            opposes.append(_party_of(context.previous))
+        if anaphoric and not _same_speaker(before, speaker):
+            opposes.append(_party_of(before))
     opposes.extend(_disputed_parties(doc, start, end, tokens, speaker, context))
     kind = "verification" if _is_outlet(claimant, context.article.outlet) else "claim"
     # "Commanders told the President ...": whom a speaker reports to, who may say whose it is.
