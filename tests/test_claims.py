@@ -5,23 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from samples import article
 
-from bot.articles import Article, article_id
+from bot.articles import Article
 from bot.claims import analyse, analyse_article, learn_aliases
 
 OUTLET = "Harbour Gazette"
 
 
 def make_article(text: str, outlet: str | None = OUTLET) -> Article:
-    return Article(
-        id=article_id(text),
-        title="Test article",
-        outlet=outlet,
-        published="2031-03-04",
-        url=None,
-        path="/nowhere/test.txt",
-        text=text,
-    )
+    return article(text, outlet)
 
 
 def statements(text: str, outlet: str | None = OUTLET) -> list[dict[str, Any]]:
