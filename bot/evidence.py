@@ -210,7 +210,8 @@ def _subject(
 
 def _assign_camps(candidates: list[Candidate], index: Index) -> None:
     """Decide every statement's camp together, from everything retrieved."""
-    from bot.parties import Knowledge, assign
+    from bot.identity import Knowledge
+    from bot.parties import assign
 
     knowledge = Knowledge.from_facts(index.catalog.all_facts())
     # The outlets' own voice (verification) is no party: it takes no part in forming camps.

@@ -8,7 +8,8 @@ import pytest
 from samples import article as sample_article
 
 from bot.claims import analyse_article
-from bot.parties import Knowledge, assign
+from bot.identity import Knowledge
+from bot.parties import assign
 
 
 def camps(*texts: str) -> list[tuple[str, str | None, bool, str]]:
