@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
-
-from langchain_core.embeddings import Embeddings
-from langchain_core.runnables import Runnable, RunnableLambda
+from typing import TYPE_CHECKING, Any
 
 from bot.answer import Answer
 from bot.catalog import Filters
 from bot.compose import Context, compose
 from bot.config import MAX_QUESTION_CHARS, Settings
+from bot.embeddings import Embedder
 from bot.errors import InvalidQuestion, NewsbotError
 from bot.question import understand
 from bot.retrieval import search
 from bot.store import Index
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class Answerer:
         self,
         settings: Settings,
         index: Index,
-        embeddings: Embeddings,
+        embeddings: Embedder,
         model: Any | None = None,
     ) -> None:
         self.settings = settings
@@ -118,7 +119,7 @@ def build_answerer(
     settings: Settings,
     *,
     index: Index | None = None,
-    embeddings: Embeddings | None = None,
+    embeddings: Embedder | None = None,
     model: Any | None = None,
 ) -> Answerer:
     """Open what answering needs: the index, the embeddings, and the model if one is set."""
@@ -185,6 +186,8 @@ def build_chain(
     answerer: Answerer | None = None,
 ) -> Runnable[str, Answer]:
     """Return a LangChain runnable from a question to an Answer."""
+    from langchain_core.runnables import RunnableLambda
+
     if answerer is None:
         index = getattr(retriever, "index", None)
         embeddings = getattr(retriever, "embeddings", None)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from langchain_core.embeddings import Embeddings
-
 from bot import summary
 from bot.answer import Answer, Claim
 from bot.citing import INDEPENDENT, REPORTED, Citations, group_claims, reported, voices
 from bot.dates import display_date, sort_key
+from bot.embeddings import Embedder
 from bot.evidence import (
     WORD,
     Candidate,
@@ -50,7 +49,7 @@ NOT_FOUND_SIMILARITY = 0.35  # nothing closer in meaning than this: not found (s
 MAX_INDEPENDENT = 2
 
 
-def compose(context: Context, index: Index, embeddings: Embeddings) -> Answer:
+def compose(context: Context, index: Index, embeddings: Embedder) -> Answer:
     """Build the embedded answer: attributed claims per camp, a fact, or not found."""
     understood = context.understood or Question(asked=context.question, text=context.question)
     if not context.hits or context.missing:

@@ -12,11 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
-
 from bot.catalog import ArticleRecord
 from bot.chunking import split_sentences, unwrap
-from bot.embeddings import unpack_vectors
+from bot.embeddings import Embedder, unpack_vectors
 from bot.question import STOP_WORDS, Question
 from bot.retrieval import Hit
 from bot.safety import DELIMITER, looks_like_instruction
@@ -253,7 +251,7 @@ def in_passing(text: str, names: list[str]) -> bool:
 def fact_candidates(
     context: Context,
     evidence: Evidence,
-    embeddings: Embeddings,
+    embeddings: Embedder,
     index: Index,
     *,
     every_sentence: bool = False,

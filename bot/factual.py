@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 
-from langchain_core.embeddings import Embeddings
-
 from bot import summary
 from bot.answer import Answer, Claim
 from bot.citing import Citations, group_claims, reported
+from bot.embeddings import Embedder
 from bot.evidence import WORD, Candidate, Context, Evidence, speaker_of
 from bot.facts import answer_spans, asks_for
 from bot.hearing import CLAIM_MARGIN, DISPUTE, heard
@@ -31,7 +30,7 @@ def factual_answer(
     facts: list[Candidate],
     claims: list[Candidate],
     understood: Question,
-    embeddings: Embeddings,
+    embeddings: Embedder,
 ) -> Answer | None:
     """Answer a question that asks for one fact: the span first, then who says so, cited.
 
@@ -119,7 +118,7 @@ def _by_asked_noun(
     options: list[tuple[float, Candidate, str]],
     noun: str,
     evidence: Evidence,
-    embeddings: Embeddings,
+    embeddings: Embedder,
 ) -> list[tuple[float, Candidate, str]]:
     """Rank names by what the words around them call them: "cruiser" for "which warship"."""
     import numpy as np

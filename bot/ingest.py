@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
-
 from bot.articles import Article, LoadFailure
 from bot.chunking import Chunk, chunk_article
-from bot.embeddings import pack_vector
+from bot.embeddings import Embedder, pack_vector
 from bot.errors import UnreadableArticle
 from bot.fetch import Fetcher, is_url
 from bot.sources import gather
@@ -88,7 +86,7 @@ def _no_analysis(
 def ingest(
     paths: Iterable[str | Path],
     index: Index,
-    embeddings: Embeddings,
+    embeddings: Embedder,
     *,
     analyse: Analyser | None = None,
     prune: bool = False,
@@ -108,7 +106,7 @@ def ingest(
 def _ingest(
     paths: Iterable[str | Path],
     index: Index,
-    embeddings: Embeddings,
+    embeddings: Embedder,
     analyse: Analyser | None,
     prune: bool,
     progress: Progress | None,
@@ -184,7 +182,7 @@ def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
 
 def _flush(
     index: Index,
-    embeddings: Embeddings,
+    embeddings: Embedder,
     analyse: Analyser,
     batch: list[_Pending],
     report: IngestReport,

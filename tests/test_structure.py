@@ -1,8 +1,11 @@
-"""The package's layering: no two modules import each other, however indirectly."""
+"""The package's layering: no import cycles, and an answer loads only what it uses."""
 
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import bot
@@ -62,3 +65,27 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
     graph = _imports()
     assert "bot.compose" in graph and "bot.evidence" in graph["bot.compose"]
     assert _cycle(graph) == []
+
+
+def test_an_answer_from_the_command_line_loads_neither_torch_nor_langchain(
+    seed_dir: Path, tmp_path: Path
+) -> None:
+    """The embedded answer needs the ONNX encoder, Chroma and the catalog, nothing heavier."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    index = tmp_path / "index"
+    ingest = [sys.executable, "-m", "bot", "ingest", str(seed_dir), "--index", str(index)]
+    subprocess.run(ingest, env=env, check=True, capture_output=True)
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['newsbot', 'ask', 'Who controls Pokrovsk?', '--index', {str(index)!r}]\n"
+        "try:\n    runpy.run_module('bot', run_name='__main__')\n"
+        "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'torch', 'sentence_transformers', 'langchain_core', 'langsmith', 'spacy'})\n"
+        "print('LOADED', heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True
+    )
+    assert "Pokrovsk" in out.stdout
+    assert "LOADED []" in out.stdout
