@@ -253,6 +253,92 @@ def phase_warm(work: Path, chunks_wanted: int, rounds: int) -> dict[str, Any]:
     }
 
 
+def phase_serve(work: Path, chunks_wanted: int, clients: int, rounds: int) -> dict[str, Any]:
+    """Time POST /api/ask on a warm `newsbot serve` with `clients` clients asking at once."""
+    import http.client
+    import socket
+    import subprocess
+    import threading
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    command = [sys.executable, "-m", "bot", "serve", "--port", str(port)]
+    command += ["--index", str(work / f"scale-{chunks_wanted}")]
+    env = {**os.environ, "NEWSBOT_RATE_LIMIT": "0", "NEWSBOT_API_TOKEN": ""}
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+
+    def ask(connection: http.client.HTTPConnection, question: str) -> float:
+        started = time.perf_counter()
+        connection.request(
+            "POST",
+            "/api/ask",
+            json.dumps({"question": question}),
+            {"content-type": "application/json"},
+        )
+        response = connection.getresponse()
+        body = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status != 200 or "status" not in json.loads(body):
+            raise RuntimeError(f"{response.status}: {body[:200]!r}")
+        return elapsed
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                connection.request("GET", "/healthz")
+                health = connection.getresponse()
+                health.read()
+                if health.status == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {server.stderr.read()}")  # type: ignore[union-attr]
+            time.sleep(0.2)
+        for question in QUESTIONS:  # warm every cache once
+            ask(connection, question)
+        timings: list[float] = []
+        failures: list[str] = []
+
+        def client(number: int) -> None:
+            own = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            try:
+                for turn in range(rounds * len(QUESTIONS)):
+                    timings.append(ask(own, QUESTIONS[(number + turn) % len(QUESTIONS)]))
+            except Exception as exc:  # reported below; the phase fails
+                failures.append(repr(exc))
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        if failures:
+            raise RuntimeError(failures[0])
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    timings.sort()
+    return {
+        "chunks": chunks_wanted,
+        "clients": clients,
+        "answers": len(timings),
+        "p50_ms": statistics.median(timings),
+        "p95_ms": timings[int(0.95 * (len(timings) - 1))],
+        "answers_per_s": len(timings) / wall,
+        "server_peak_rss_mb": peak / 1024,
+    }
+
+
 def phase_baseline_build(work: Path) -> dict[str, Any]:
     """Build the plain LangChain RAG index (langchain_chroma over the same seed chunks)."""
     from langchain_chroma import Chroma

@@ -31,6 +31,9 @@ SCALES = [int(s) for s in os.environ.get("BENCH_SCALES", "1000,10000,100000").sp
 SERVER_SCALE = int(os.environ.get("BENCH_SERVER_SCALE", "10000"))  # 0: skip the server path
 INGEST_CHUNKS = int(os.environ.get("BENCH_INGEST_CHUNKS", "600"))
 WARM_ROUNDS = 3
+SERVE_CHUNKS = int(os.environ.get("BENCH_SERVE_CHUNKS", "10000"))
+SERVE_CLIENTS = 8
+SERVE_ROUNDS = 3
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
 
 
@@ -153,6 +156,10 @@ def main() -> None:
     if SERVER_SCALE:
         print(f"through a Chroma server, {SERVER_SCALE} chunks ...", flush=True)
         results["server"] = server_path(SERVER_SCALE)
+    print(f"warm /api/ask at {SERVE_CHUNKS} chunks, {SERVE_CLIENTS} clients ...", flush=True)
+    if not (WORK / f"scale-{SERVE_CHUNKS}" / "chroma").exists():
+        phase("build", SERVE_CHUNKS)
+    results["serve"] = phase("serve", SERVE_CHUNKS, SERVE_CLIENTS, SERVE_ROUNDS)
     first, last = results["scale"][0], results["scale"][-1]
     results["growth_p50"] = last["p50_ms"] / first["p50_ms"]
     results["total_s"] = time.time() - started
@@ -202,6 +209,17 @@ def print_table(r: dict[str, Any]) -> None:
                     "",
                 )
             )
+    if "serve" in r:
+        web = r["serve"]
+        rows.append(
+            (
+                f"warm `POST /api/ask` at {web['chunks']:,} chunks, {web['clients']} clients",
+                f"p50 {web['p50_ms']:.0f} ms, p95 {web['p95_ms']:.0f} ms",
+                f"{web['answers']} answers, {web['answers_per_s']:.1f}/s; "
+                f"server peak {web['server_peak_rss_mb']:.0f} MB",
+                "",
+            )
+        )
     rows.append(("p50 growth, smallest to largest index", f"{r['growth_p50']:.2f}x", "", "< 3x"))
     if r.get("server"):
         srv = r["server"]

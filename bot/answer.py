@@ -111,12 +111,6 @@ class Answer(BaseModel):
         """Render the JSON contract of `newsbot ask --json`."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
-    def to_slack_blocks(self) -> list[dict[str, Any]]:
-        """Render Slack Block Kit blocks."""
-        from bot.slack.blocks import answer_blocks
-
-        return answer_blocks(self)
-
 
 def cite(claim: Claim) -> str:
     """Return the citation marks of a claim, "[1][2]"."""

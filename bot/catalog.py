@@ -97,6 +97,17 @@ class ArticleRecord:
     author: str | None
     chunks: int
 
+    def listing(self) -> dict[str, Any]:
+        """Return what `newsbot sources --json` says of the article."""
+        return {
+            "path": self.path,
+            "title": self.title,
+            "outlet": self.outlet,
+            "published": self.published,
+            "url": self.url,
+            "chunks": self.chunks,
+        }
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -193,6 +204,11 @@ class Catalog:
             return set()
         marks = ",".join("?" * len(ids))
         return {r[0] for r in self._rows(f"SELECT id FROM articles WHERE id IN ({marks})", ids)}
+
+    def article_for_path(self, path: str) -> str | None:
+        """Return the id of the article held by a file (or a URL), if one is indexed."""
+        rows = self._rows("SELECT id FROM articles WHERE path = ? LIMIT 1", [path])
+        return rows[0][0] if rows else None
 
     def articles(self) -> list[ArticleRecord]:
         """List indexed articles, newest first."""

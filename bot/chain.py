@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
-from typing import Any
-
-from langchain_core.embeddings import Embeddings
-from langchain_core.runnables import Runnable, RunnableLambda
+from typing import TYPE_CHECKING, Any
 
 from bot.answer import Answer
 from bot.catalog import Filters
 from bot.compose import Context, compose
 from bot.config import MAX_QUESTION_CHARS, Settings
-from bot.errors import InvalidQuestion
+from bot.embeddings import Embedder
+from bot.errors import InvalidQuestion, NewsbotError
 from bot.question import understand
 from bot.retrieval import search
 from bot.store import Index
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
+
+logger = logging.getLogger(__name__)
 
 
 def validate_question(question: str) -> str:
@@ -37,7 +42,7 @@ class Answerer:
         self,
         settings: Settings,
         index: Index,
-        embeddings: Embeddings,
+        embeddings: Embedder,
         model: Any | None = None,
     ) -> None:
         self.settings = settings
@@ -114,7 +119,7 @@ def build_answerer(
     settings: Settings,
     *,
     index: Index | None = None,
-    embeddings: Embeddings | None = None,
+    embeddings: Embedder | None = None,
     model: Any | None = None,
 ) -> Answerer:
     """Open what answering needs: the index, the embeddings, and the model if one is set."""
@@ -132,6 +137,57 @@ def build_answerer(
     )
 
 
+class WarmAnswerer:
+    """An answerer for long-running servers: opened before the first question, again on failure.
+
+    A missing index does not stop a server: each question then gets the error that says so, and
+    the first question after `newsbot ingest` finds the index.
+    """
+
+    def __init__(self, settings: Settings, **parts: Any) -> None:
+        self._settings = settings
+        self._parts = parts  # passed to build_answerer: index, embeddings, model
+        self._answerer: Answerer | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> NewsbotError | None:
+        """Open the index and load the models now; return what keeps it from answering, if any."""
+        try:
+            # Retrieval loads the embedding model and the store without calling a chat model.
+            self.get().retrieve("warm up")
+        except NewsbotError as exc:
+            logger.info("not ready to answer yet: %s", exc)  # the caller says so
+            return exc
+        except Exception:
+            # Questions will report the problem; starting the server is still worthwhile.
+            logger.warning("warming up failed", exc_info=True)
+        return None
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Say whether questions can be answered now, and from which index generation."""
+        try:
+            index = self.get().index
+            generation = index.refresh()
+            articles, chunks = index.catalog.counts()
+        except NewsbotError as exc:
+            return False, {"error": " ".join(str(exc).split())}
+        return True, {"generation": generation, "articles": articles, "chunks": chunks}
+
+    def get(self) -> Answerer:
+        """Return the answerer, opening it if it is not open yet."""
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = build_answerer(self._settings, **self._parts)
+            return self._answerer
+
+    def __call__(
+        self, question: str, *, k: int | None = None, filters: Filters | None = None
+    ) -> Answer:
+        """Answer one question; a question that cannot be asked is refused before any work."""
+        validate_question(question)
+        return self.get()(question, k=k, filters=filters)
+
+
 def build_chain(
     settings: Settings,
     model: Any | None = None,
@@ -140,6 +196,8 @@ def build_chain(
     answerer: Answerer | None = None,
 ) -> Runnable[str, Answer]:
     """Return a LangChain runnable from a question to an Answer."""
+    from langchain_core.runnables import RunnableLambda
+
     if answerer is None:
         index = getattr(retriever, "index", None)
         embeddings = getattr(retriever, "embeddings", None)

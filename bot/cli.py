@@ -285,19 +285,7 @@ def sources(ctx: click.Context, index: str | None, as_json: bool) -> None:
             store.close()
     if as_json:
         for r in records:
-            click.echo(
-                json.dumps(
-                    {
-                        "path": r.path,
-                        "title": r.title,
-                        "outlet": r.outlet,
-                        "published": r.published,
-                        "url": r.url,
-                        "chunks": r.chunks,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            click.echo(json.dumps(r.listing(), ensure_ascii=False))
         return
     from rich.console import Console
     from rich.table import Table
@@ -310,13 +298,15 @@ def sources(ctx: click.Context, index: str | None, as_json: bool) -> None:
 
 
 def _register_extensions() -> None:
-    """Add the commands that live with their capability (eval, slack, feedback)."""
+    """Add the commands that live with their capability (eval, slack, feedback, serve)."""
     from bot.evaluation.command import eval_command
     from bot.slack.command import feedback_command, slack_command
+    from bot.web.command import serve_command
 
     cli.add_command(eval_command, "eval")
     cli.add_command(slack_command, "slack")
     cli.add_command(feedback_command, "feedback")
+    cli.add_command(serve_command, "serve")
 
 
 _register_extensions()

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=30.0, gt=0)
     top_k: int = Field(default=8, ge=1, le=100)
 
+    api_token: SecretStr | None = None
+    rate_limit: int = Field(default=60, ge=0)
+    max_request_bytes: int = Field(default=16384, ge=1024)
+
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
     )

@@ -6,9 +6,7 @@ import logging
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from langchain_core.embeddings import Embeddings
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +37,25 @@ def _sentence_transformer() -> Any:
     )
 
 
-class MiniLMEmbeddings(Embeddings):
+class Embedder(Protocol):
+    """What newsbot asks of embeddings: LangChain's `Embeddings` interface, synchronous part."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages."""
+        ...
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one question."""
+        ...
+
+
+class MiniLMEmbeddings:
     """Normalised MiniLM embeddings; nothing loads until the first text is embedded.
 
     With `onnx_dir` (an index folder holding a verified export), texts are embedded with
-    onnxruntime, so a process that only answers questions never imports torch.
+    onnxruntime, so a process that only answers questions never imports torch. The class
+    implements LangChain's `Embeddings` interface without importing LangChain (an answer needs
+    none of it); `bot.retriever` registers it as one, so LangChain code accepts it.
     """
 
     def __init__(self, onnx_dir: Path | None = None) -> None:
@@ -75,6 +87,18 @@ class MiniLMEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         """Embed one question."""
         return self.embed_documents([text])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages in a worker thread."""
+        import asyncio
+
+        return await asyncio.to_thread(self.embed_documents, texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """Embed one question in a worker thread."""
+        import asyncio
+
+        return await asyncio.to_thread(self.embed_query, text)
 
     def prepare_fast_path(self, index_dir: Path) -> bool:
         """Export and verify the ONNX model beside an index (once per model); say if usable."""

@@ -12,11 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
-
 from bot.catalog import ArticleRecord
 from bot.chunking import split_sentences, unwrap
-from bot.embeddings import unpack_vectors
+from bot.embeddings import Embedder, unpack_vectors
 from bot.question import STOP_WORDS, Question
 from bot.retrieval import Hit
 from bot.safety import DELIMITER, looks_like_instruction
@@ -210,15 +208,18 @@ def _subject(
 
 def _assign_camps(candidates: list[Candidate], index: Index) -> None:
     """Decide every statement's camp together, from everything retrieved."""
-    from bot.parties import Knowledge, assign
+    from bot.identity import Knowledge
+    from bot.parties import assign
 
     knowledge = Knowledge.from_facts(index.catalog.all_facts())
+    # The outlets' own voice (verification) is no party: it takes no part in forming camps.
+    speaking = [c for c in candidates if c.kind == "claim"]
     voices = assign(
-        [c.statement for c in candidates],
+        [c.statement for c in speaking],
         knowledge,
-        articles=[c.article_id for c in candidates],
+        articles=[c.article_id for c in speaking],
     )
-    for candidate, voice in zip(candidates, voices, strict=True):
+    for candidate, voice in zip(speaking, voices, strict=True):
         candidate.side = voice.camp
         candidate.independent = voice.independent
 
@@ -250,7 +251,7 @@ def in_passing(text: str, names: list[str]) -> bool:
 def fact_candidates(
     context: Context,
     evidence: Evidence,
-    embeddings: Embeddings,
+    embeddings: Embedder,
     index: Index,
     *,
     every_sentence: bool = False,

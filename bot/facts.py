@@ -133,8 +133,13 @@ def _numbers(sentence: str) -> list[tuple[str, int]]:
             continue  # a year, not a count
         if re.search(r"\d", text) is None and not re.search(r"\bdozens?\b", text, re.I):
             continue  # "one of the cities" counts nothing
-        following = re.match(r"\s+((?:[a-z-]+\s+){0,2}[a-z-]+)", sentence[match.end() :])
-        noun = following.group(1) if following else ""
+        following = re.match(r"\s+((?:[a-z-]+\s+)?[a-z-]+)", sentence[match.end() :])
+        words = following.group(1).split() if following else []
+        while words and words[-1] in STOP_WORDS:
+            words = words[:-1]
+        if words and words[0] in STOP_WORDS:
+            words = []
+        noun = " ".join(w for w in words[:2] if w not in STOP_WORDS)
         found.append((f"{text} {noun}".strip() if noun else text, match.start()))
     return found
 

@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
-
 from bot.articles import Article, LoadFailure
 from bot.chunking import Chunk, chunk_article
-from bot.embeddings import pack_vector
+from bot.embeddings import Embedder, pack_vector
 from bot.errors import UnreadableArticle
 from bot.fetch import Fetcher, is_url
 from bot.records import StoredArticle, end_run, live, start_run
@@ -114,7 +112,7 @@ def _no_analysis(
 def ingest(
     paths: Iterable[str | Path],
     index: Index,
-    embeddings: Embeddings,
+    embeddings: Embedder,
     *,
     analyse: Analyser | None = None,
     prune: bool = False,
@@ -138,7 +136,7 @@ def ingest(
 def _ingest(
     paths: Iterable[str | Path],
     writer: _Writer,
-    embeddings: Embeddings,
+    embeddings: Embedder,
     analyse: Analyser | None,
     prune: bool,
     progress: Progress | None,
@@ -215,7 +213,7 @@ def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
 
 def _flush(
     writer: _Writer,
-    embeddings: Embeddings,
+    embeddings: Embedder,
     analyse: Analyser,
     batch: list[_Pending],
     report: IngestReport,

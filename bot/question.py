@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Protocol
 
+from bot.lexicon import PERSON_ROLES
+
 QUESTION_WORDS = frozenset(
     """who what when where why how which whose whom is are was were do does did has have had
     can could will would should may might the a an in on of and or according""".split()
@@ -194,7 +196,7 @@ def understand(asked: str, vocabulary: Vocabulary) -> Question:
         if _known(name, vocabulary, aliases, question.spellings):
             question.names.append(name)
             question.frequency[name] = name_frequency(name, vocabulary) or 1
-        elif _specific(name):
+        elif _specific(name) or _holds_known_name(name, vocabulary):
             question.missing.append(name)
         else:
             question.unknown.append(name)  # "World Cup": ordinary words, capitalised
@@ -203,7 +205,8 @@ def understand(asked: str, vocabulary: Vocabulary) -> Question:
         if any(word in n.split() for n in names) or common(word) or not word.isalpha():
             continue
         if not _known(word, vocabulary, aliases, question.spellings):
-            question.missing.append(word)
+            # Said back as a name: "No article mentions Varnholm", however it was typed.
+            question.missing.append(word[:1].upper() + word[1:] if word.islower() else word)
     question.missing = list(dict.fromkeys(question.missing))
     return question
 
@@ -258,6 +261,17 @@ def _specific(name: str) -> bool:
 
     words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", name)]
     return any(not common(w) or geo.country(w) or geo.capital_of(w) for w in words if len(w) > 1)
+
+
+def _holds_known_name(name: str, vocabulary: Vocabulary) -> bool:
+    """Say whether a name contains a name the index knows ("Port Ellis" in "Port Ellis Airport").
+
+    Such a name is specific: the articles know the place, not this thing at it.
+    """
+    words = _WORD.findall(name)
+    return len(words) > 2 and any(
+        vocabulary.frequency(" ".join(words[i : i + 2])) for i in range(len(words) - 1)
+    )
 
 
 def _known(
@@ -380,16 +394,22 @@ def _kind(lowered: str) -> tuple[str, str | None]:
 
 
 _DISPUTABLE = re.compile(
-    r"^\s*(?:who (?:controls?|holds?|has|is|was|were|won|took|captured|is winning|is responsible|"
-    r"was responsible)\b|whose\b|which side\b|(?:has|have|had|did|does|do|is|are|was|were|will|"
+    r"^\s*(?:who\b|whose\b|which side\b|(?:has|have|had|did|does|do|is|are|was|were|will|"
     r"can|could)\b)",
+    re.IGNORECASE,
+)
+# "Who is the minister?", "who said it?": asking for a person, not a disputed deed.
+_WHO_IS = re.compile(
+    r"^\s*who (?:(?:is|was|are|were) (?:the |a |an )?(?:[\w'’-]+ ){0,3}?(?:"
+    + "|".join(sorted(PERSON_ROLES))
+    + r")s?\b|said|told|announced|confirmed|reported|wrote|leads|led|heads|headed|runs|ran)\b",
     re.IGNORECASE,
 )
 
 
 def _disputable(lowered: str) -> bool:
-    """Say whether a question is settled only by agreement: who holds X, has X happened."""
-    return bool(_DISPUTABLE.match(lowered))
+    """Say whether a question is settled only by agreement: who holds X, who did X, has X."""
+    return bool(_DISPUTABLE.match(lowered)) and not _WHO_IS.match(lowered)
 
 
 _REQUESTED = (

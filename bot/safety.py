@@ -34,6 +34,32 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip()
 
 
+def quote_span(text: str, quote: str) -> tuple[int, int] | None:
+    """Return the (start, end) of a quote in text, found as the verifier finds it.
+
+    Whitespace and typographic quote marks aside: a quote is found here exactly when
+    normalise(quote) is in normalise(text).
+    """
+    needle = normalise(quote)
+    if not needle:
+        return None
+    folded: list[str] = []
+    origin: list[int] = []  # where in text each folded character comes from
+    position = 0
+    for space in re.finditer(r"\s+", text):
+        folded.extend(text[position : space.start()])
+        origin.extend(range(position, space.start()))
+        folded.append(" ")
+        origin.append(space.start())
+        position = space.end()
+    folded.extend(text[position:])
+    origin.extend(range(position, len(text)))
+    at = "".join(folded).translate(_QUOTES).find(needle)
+    if at == -1:
+        return None
+    return origin[at], origin[at + len(needle) - 1] + 1
+
+
 def looks_like_instruction(sentence: str) -> bool:
     """Say whether a sentence addresses a language model ("Ignore previous instructions...")."""
     return bool(_INSTRUCTION.search(normalise(sentence)))

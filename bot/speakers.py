@@ -117,7 +117,7 @@ def _name_spans(doc: Any, ids: set[int]) -> list[tuple[int, int, str]]:
         if proper and (not run or run[-1] == i - 1):
             run.append(i)
             continue
-        if run and not (token is not None and token.pos_ == "PROPN" and _title(token)):
+        if run and not (token is not None and _title(token)):
             # "Defence Minister": a name run straight before a title is part of the title.
             spans.append((run[0], run[-1] + 1, "PROPN"))
         run = [i] if proper else []
@@ -316,8 +316,11 @@ def describe(doc: Any, head: Any, tokens: list[Any]) -> Speaker:
             continue
         if label in ("LOC", "FAC"):
             continue  # seas, rivers and buildings speak for no one
-        if label == "GPE" and doc[end - 1].head.ent_type_ == "PERSON" and end < len(doc):
+        last = doc[end - 1]
+        if label == "GPE" and last.dep_ == "compound" and last.head.ent_type_ == "PERSON":
             continue  # a name the tagger split: "General Ari Tessel" is no place
+        if end < len(doc) and _title(doc[end]) and text.lower() in INSTITUTION_WORDS:
+            continue  # "Defence Minister": the portfolio of an office, not a body
         if label == "GPE" and not is_acronym(text) and not plural:
             # A place speaking through its authorities ("Tessel's health ministry"): the
             # answer decides whose the place is (its country, or whoever runs it).
@@ -344,7 +347,10 @@ def describe(doc: Any, head: Any, tokens: list[Any]) -> Speaker:
             text_end = follower.end
     plural = head.tag_ in ("NNS", "NNPS") or head.lower_ in ("they", "we")
     person = bool(person_name) or (role in PERSON_ROLES and not _institution_head(head))
-    gender = "f" if role in FEMALE_ROLES else "m" if role in MALE_ROLES else None
+    titles = {t.lower_.rstrip(".") for t in tokens if t.i in reach} | {role}
+    female = titles & (FEMALE_ROLES | {"ms", "mrs", "miss", "madam"})
+    male = titles & (MALE_ROLES | {"mr", "sir"})
+    gender = "f" if female and not male else "m" if male and not female else None
     independent = (
         bool(nouns & INDEPENDENT_ROLES)
         or (org is not None and _outside_voice(org, words))
@@ -355,6 +361,15 @@ def describe(doc: Any, head: Any, tokens: list[Any]) -> Speaker:
     if any(t.lower_.startswith("pro-") for t in tokens if t.i in reach):
         independent = True  # "pro-Sylvanian bloggers" take a side but are not a party
     institution = _body(tokens, reach, head, role)
+    # "President Ari Tam", "the minister": an office of state, whoever holds it.
+    office = next(
+        (
+            t.lemma_.lower()
+            for t in tokens
+            if t.i in reach and t.lemma_.lower() in PERSON_ROLES & STATE_INSTITUTIONS
+        ),
+        None,
+    )
     return {
         "text": clean(_span_text(doc, min(ids), text_end)) if ids else "",
         "head": role,
@@ -369,6 +384,7 @@ def describe(doc: Any, head: Any, tokens: list[Any]) -> Speaker:
         "institution": institution,
         "independent": independent,
         "nonstate": nonstate,
+        "office": office,
     }
 
 

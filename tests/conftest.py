@@ -66,6 +66,10 @@ class FakeEmbeddings(Embeddings):
         """Forget the calls recorded so far."""
         self.calls.clear()
 
+    def prepare_fast_path(self, index_dir: object) -> bool:
+        """Export no fast question encoder (the real embedder exports one after an ingest)."""
+        return False
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -99,6 +103,17 @@ def index(isolated_env: Path) -> Iterator[Any]:
 def fake_embeddings() -> FakeEmbeddings:
     """Return a fresh deterministic embedder that records what it was sent."""
     return FakeEmbeddings()
+
+
+@pytest.fixture
+def commands_embed_with_fake(
+    monkeypatch: pytest.MonkeyPatch, fake_embeddings: FakeEmbeddings
+) -> FakeEmbeddings:
+    """Make every command embed with the fake (commands import the factory at call time)."""
+    import bot.embeddings
+
+    monkeypatch.setattr(bot.embeddings, "default_embeddings", lambda *a, **k: fake_embeddings)
+    return fake_embeddings
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
+from bot.articles import Article, article_id
+
 STRIKE = """title: Dockworkers strike at Vellmar
 outlet: Harbour Gazette
 date: 2025-03-04
@@ -43,6 +45,19 @@ date: 2025-01-20
 Floods closed the Tessel border crossing on Sunday. Governor Ada Marlow said the road would
 reopen within a week. Engineers inspected the bridge at dawn.
 """
+
+
+def article(text: str, outlet: str | None = "Harbour Gazette") -> Article:
+    """Return an article of one text written for a test, as the loader would give it."""
+    return Article(
+        id=article_id(text),
+        title="Test article",
+        outlet=outlet,
+        published="2031-03-04",
+        url=None,
+        path="/nowhere/test.txt",
+        text=text,
+    )
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:

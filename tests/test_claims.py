@@ -5,23 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from samples import article
 
-from bot.articles import Article, article_id
+from bot.articles import Article
 from bot.claims import analyse, analyse_article, learn_aliases
 
 OUTLET = "Harbour Gazette"
 
 
 def make_article(text: str, outlet: str | None = OUTLET) -> Article:
-    return Article(
-        id=article_id(text),
-        title="Test article",
-        outlet=outlet,
-        published="2031-03-04",
-        url=None,
-        path="/nowhere/test.txt",
-        text=text,
-    )
+    return article(text, outlet)
 
 
 def statements(text: str, outlet: str | None = OUTLET) -> list[dict[str, Any]]:
@@ -276,3 +269,79 @@ def test_a_pronoun_speaker_is_a_person_whose_side_can_be_learned_elsewhere() -> 
     said = [s for s in statements if text[s["start"] : s["end"]].startswith("He said")]
     assert said and said[0]["claimant"].endswith("Ada Marlow")
     assert said[0]["person"] is True
+
+
+# --- speakers the article's grammar hides -----------------------------------------------------
+
+
+def test_the_subject_of_a_participle_is_the_main_clauses() -> None:
+    text = (
+        "Freedonia has rejected claims by Sylvania of a victory at Tessel, saying fighting "
+        "continues for the town."
+    )
+    found = statements(text)
+    saying = about(text, found, "fighting continues")
+    assert "Freedonia" in saying["claimant"]
+    # A claim named inside another speaker's denial is not the claimant's own statement.
+    assert all("Sylvania" not in s["claimant"] for s in found)
+
+
+def test_a_claim_in_an_adjunct_is_its_owners_own_statement() -> None:
+    text = (
+        "Freedonia's army has denied that Sylvanian forces captured Tessel, after claims by the "
+        "head of the Harbour Front, Ari Tam, that the town had fallen."
+    )
+    found = statements(text)
+    tam = [s for s in found if "Ari Tam" in s["claimant"]]
+    assert tam and "that the town had fallen" in evidence(text, tam[0])
+    army = about(text, found, "denied")
+    assert "the town had fallen" not in evidence(text, army)  # each speaker its own clause
+
+
+def test_a_pronoun_takes_the_nearest_antecedent_of_its_gender() -> None:
+    text = (
+        "Freedonia's interior minister Tomas Greer met the union's spokeswoman Jane Okafor. "
+        "She said the strike would go on."
+    )
+    found = statements(text)
+    assert "Jane Okafor" in about(text, found, "strike would go on")["claimant"]
+
+
+def test_it_is_the_body_last_named_as_a_subject() -> None:
+    text = (
+        "The Sylvanian General Staff said its units held the bridge. "
+        '"The enemy is trying to cross the river," it said.'
+    )
+    statement = about(text, statements(text), "cross the river")
+    assert "General Staff" in statement["claimant"]
+
+
+def test_a_quote_standing_alone_after_a_quoted_speaker_continues_the_quote() -> None:
+    text = (
+        '"The enemy is shelling the port," Ari Tam told the Harbour Gazette. '
+        '"Our units are holding every street."'
+    )
+    continued = about(text, statements(text), "holding every street")
+    assert "Ari Tam" in continued["claimant"]
+
+
+def test_a_video_a_body_released_is_its_claim() -> None:
+    text = "Video footage released by the Sylvanian Defence Ministry showed troops in Tessel."
+    (statement,) = statements(text)
+    assert "Defence Ministry" in statement["claimant"]
+
+
+def test_rival_voices_claiming_together_are_marked_as_each_claiming() -> None:
+    text = "Sylvania's army and the Harbour Front both claimed they controlled Tessel."
+    (statement,) = statements(text)
+    assert statement["each"] is True and statement["allies"]
+
+
+def test_a_verb_the_tagger_read_as_a_noun_still_has_its_speaker() -> None:
+    text = "Sylvania says the region is now part of Sylvania, a claim Freedonia rejects as absurd."
+    found = statements(text)
+    assert any(s["claimant"] == "Freedonia" for s in found) or all(
+        "a claim Freedonia rejects" not in evidence(text, s)
+        for s in found
+        if s["claimant"] == "Sylvania"
+    )

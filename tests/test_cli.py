@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 from samples import LAWSUIT, STRIKE
 
-import bot.embeddings
 from bot.cli import cli
 
 
@@ -19,12 +18,9 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture(autouse=True)
-def fake_model(monkeypatch, fake_embeddings):
-    """Every command embeds with the fake; the CLI imports the factory lazily, at call time."""
-    monkeypatch.setattr(bot.embeddings, "default_embeddings", lambda *a, **k: fake_embeddings)
-    # The real embedder can export a fast question encoder after an ingest; the fake has none.
-    monkeypatch.setattr(fake_embeddings, "prepare_fast_path", lambda *a: False, raising=False)
-    return fake_embeddings
+def fake_model(commands_embed_with_fake):
+    """Every command embeds with the fake."""
+    return commands_embed_with_fake
 
 
 @pytest.fixture

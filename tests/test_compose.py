@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.compose import CLAIM_MARGIN, SIDE_FLOOR, SIDE_MARGIN, disagree, heard
 from bot.evidence import Candidate, Evidence, on_focus
+from bot.hearing import CLAIM_MARGIN, SIDE_FLOOR, SIDE_MARGIN, disagree, heard
 
 TEXT = (
     "The Sylvanian army said it had taken Port Ellis. "

@@ -5,22 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from samples import article as sample_article
 
-from bot.articles import Article, article_id
 from bot.claims import analyse_article
-from bot.parties import Knowledge, assign
-
-
-def _article(text: str, outlet: str = "Harbour Gazette") -> Article:
-    return Article(
-        id=article_id(text),
-        title="Test article",
-        outlet=outlet,
-        published="2031-03-04",
-        url=None,
-        path="/nowhere/test.txt",
-        text=text,
-    )
+from bot.identity import Knowledge
+from bot.parties import assign
 
 
 def camps(*texts: str) -> list[tuple[str, str | None, bool, str]]:
@@ -29,7 +18,7 @@ def camps(*texts: str) -> list[tuple[str, str | None, bool, str]]:
     facts: list[tuple[str, str, str]] = []
     owners: list[str] = []
     for text in texts:
-        article = _article(text)
+        article = sample_article(text)
         found, learned = analyse_article(article)
         statements += found
         facts += learned

@@ -12,7 +12,8 @@ from langchain_core.documents import Document
 from bot.catalog import Filters
 from bot.config import Settings
 from bot.ingest import ingest
-from bot.retrieval import RRF_K, Hit, NewsRetriever, diversify, fuse, search
+from bot.retrieval import RRF_K, Hit, diversify, fuse, search
+from bot.retriever import NewsRetriever
 from bot.store import Index, open_store
 
 QUESTION = "Who controls Pokrovsk?"

@@ -19,11 +19,11 @@ from bot.evaluation.thresholds import TARGETS, gate, shortfalls
 from bot.evaluation.variants import VariantResult, case_variants, summarise_variants
 
 if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
     from rich.console import Console
     from rich.progress import Progress
 
     from bot.answer import Answer
+    from bot.embeddings import Embedder
     from bot.store import Index
 
 AskFn = Callable[[str], "Answer | Mapping[str, Any]"]
@@ -167,7 +167,7 @@ def run_dataset(
     index_dir: Path | None = None,
     workdir: Path | None = None,
     k: int | None = None,
-    embeddings: Embeddings | None = None,
+    embeddings: Embedder | None = None,
     console: Console | None = None,
     variants: bool = False,
 ) -> EvalRun:
@@ -259,7 +259,7 @@ def _check_corpus(dataset: Dataset) -> None:
 
 
 def _ingest(
-    dataset: Dataset, index: Index, embeddings: Embeddings, bar: Progress, console: Console
+    dataset: Dataset, index: Index, embeddings: Embedder, bar: Progress, console: Console
 ) -> dict[str, Any]:
     from bot.claims import analyse
     from bot.ingest import ingest

@@ -9,17 +9,13 @@ import json
 import logging
 import os
 import re
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from bot.config import Settings
 from bot.errors import NewsbotError
-
-if TYPE_CHECKING:
-    from bot.answer import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +33,7 @@ def secret_values(settings: Settings | None = None) -> list[str]:
             settings.slack_bot_token,
             settings.slack_app_token,
             settings.slack_signing_secret,
+            settings.api_token,
         ):
             if value is not None:
                 found.append(value.get_secret_value())
@@ -63,57 +60,6 @@ def _settings(ctx: click.Context, index: str | None) -> Settings:
 index_option = click.option(
     "--index", "index", type=click.Path(file_okay=False), help="Index folder (NEWSBOT_INDEX_DIR)."
 )
-
-
-class WarmAnswerer:
-    """The answerer, built before the first question and rebuilt on demand if that failed.
-
-    A missing index does not stop the bot: each question then gets the :warning: reply that says
-    so, and the first question after `newsbot ingest` finds the index.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._answerer: Any = None
-        self._lock = threading.Lock()
-
-    def warm(self) -> None:
-        """Open the index and load the models now, so the first question is answered fast."""
-        try:
-            answerer = self._get()
-            # Retrieval loads the embedding model and the store without calling a chat model.
-            retrieve = getattr(answerer, "retrieve", None)
-            if retrieve is not None:
-                retrieve("warm up")
-        except NewsbotError as exc:
-            logger.warning("not ready to answer yet: %s", exc)
-            click.echo(f"warning: {exc}", err=True)
-        except Exception:
-            # Questions will report the problem; starting the bot is still worthwhile.
-            logger.warning("warming up failed", exc_info=True)
-
-    def __call__(self, question: str) -> Answer:
-        """Answer one question."""
-        result: Answer = self._get()(question)
-        return result
-
-    def health(self) -> tuple[bool, dict[str, Any]]:
-        """Say whether questions can be answered now, and from which index generation."""
-        try:
-            index = self._get().index
-            generation = index.refresh()
-            articles, chunks = index.catalog.counts()
-        except NewsbotError as exc:
-            return False, {"error": " ".join(str(exc).split())}
-        return True, {"generation": generation, "articles": articles, "chunks": chunks}
-
-    def _get(self) -> Any:
-        with self._lock:
-            if self._answerer is None:
-                from bot.chain import build_answerer
-
-                self._answerer = build_answerer(self._settings)
-            return self._answerer
 
 
 class RedactSecrets(logging.Filter):
@@ -191,11 +137,14 @@ def slack_command(ctx: click.Context, http: bool, port: int, host: str, index: s
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackClientError
 
+    from bot.chain import WarmAnswerer
     from bot.slack.app import build_slack_app
     from bot.slack.server import serve_http
 
     answerer = WarmAnswerer(settings)
-    answerer.warm()
+    problem = answerer.warm()
+    if problem is not None:
+        click.echo(f"warning: {problem}", err=True)
     try:
         app = build_slack_app(settings, answerer)
     except (BoltError, NewsbotError, SlackClientError) as exc:

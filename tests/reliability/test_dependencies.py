@@ -27,12 +27,11 @@ from pydantic import SecretStr
 import bot.embeddings
 import bot.store
 from bot.catalog import CACHE_FILE
-from bot.chain import Answerer
+from bot.chain import Answerer, WarmAnswerer
 from bot.cli import cli
 from bot.config import Settings
 from bot.ingest import ingest
 from bot.slack.app import build_slack_app
-from bot.slack.command import WarmAnswerer
 from bot.store import open_store
 
 from .fakes import HashEmbeddings

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 import bot.embeddings
+from bot.chain import WarmAnswerer
 from bot.config import MAX_QUESTION_CHARS, Settings
 from bot.errors import InvalidQuestion
 from bot.ingest import ingest
-from bot.slack.command import WarmAnswerer
 from bot.store import open_store
 
 from .fakes import HashEmbeddings
@@ -114,6 +114,7 @@ OPTIONS = [
     (["slack", "--port", "70000"], "Invalid value for '--port': 70000 is not in the range"),
     (["feedback", "-n", "-1"], "Invalid value for '-n': -1 is not in the range 0<=x<=1000."),
     (["ask", "q", "--since", "yesterday"], "'yesterday' is not a date (YYYY-MM-DD)"),
+    (["serve", "--port", "0"], "Invalid value for '--port': 0 is not in the range 1<=x<=65535."),
 ]
 VARIABLES = [
     ({"NEWSBOT_TOP_K": "0"}, "NEWSBOT_TOP_K: Input should be greater than or equal to 1"),
@@ -124,6 +125,15 @@ VARIABLES = [
     ({"NEWSBOT_CHROMA_PORT": "70000"}, "NEWSBOT_CHROMA_PORT: 70000 is not a port (1-65535)"),
     ({"NEWSBOT_CHROMA_PORT": "0"}, "NEWSBOT_CHROMA_PORT: 0 is not a port (1-65535)"),
     ({"NEWSBOT_CHROMA_PORT": "http"}, "NEWSBOT_CHROMA_PORT: Input should be a valid integer"),
+    (
+        {"NEWSBOT_RATE_LIMIT": "-1"},
+        "NEWSBOT_RATE_LIMIT: Input should be greater than or equal to 0",
+    ),
+    ({"NEWSBOT_RATE_LIMIT": "lots"}, "NEWSBOT_RATE_LIMIT: Input should be a valid integer"),
+    (
+        {"NEWSBOT_MAX_REQUEST_BYTES": "100"},
+        "NEWSBOT_MAX_REQUEST_BYTES: Input should be greater than or equal to 1024",
+    ),
 ]
 
 

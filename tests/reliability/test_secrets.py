@@ -114,6 +114,34 @@ def test_no_command_output_error_report_or_log_carries_a_secret(
     assert not leaks("\n".join(r.exc_text or "" for r in caplog.records))
 
 
+def test_the_web_server_never_answers_or_logs_a_secret(
+    planted: None, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.config import Settings
+    from bot.web.app import create_app
+
+    index = tmp_path / "index"
+    assert CliRunner().invoke(cli, ["ingest", str(SEEDS), "--index", str(index)]).exit_code == 0
+    monkeypatch.setenv("NEWSBOT_API_TOKEN", "PLANTED0api0token")
+    monkeypatch.setenv("NEWSBOT_CHROMA_HOST", PLANTED["SOME_SERVICE_TOKEN"])  # named in errors
+    bearer = {"Authorization": "Bearer PLANTED0api0token"}
+    with TestClient(create_app(Settings(index_dir=index, _env_file=None))) as client:
+        replies = [
+            client.post("/api/ask", json={"question": "Who controls Pokrovsk?"}),
+            client.post("/api/ask", json={"question": "Who controls Pokrovsk?"}, headers=bearer),
+            client.get("/api/sources", headers=bearer),
+            client.get("/healthz"),
+            client.get("/", params={"q": "Who controls Pokrovsk?"}),
+        ]
+    assert [r.status_code for r in replies] == [401, 503, 503, 503, 503]
+    assert "cannot use the index at [redacted]" in replies[1].json()["error"]
+    for reply in replies:
+        assert not leaks(reply.text), reply.text
+    assert not leaks("\n".join(caplog.messages)), "a log record carries a secret"
+
+
 @pytest.mark.timeout(90)
 def test_the_slack_process_never_logs_its_tokens(tmp_path: Path) -> None:
     # The Slack API (a misbehaving proxy) echoes the request's Authorization header in its
