@@ -24,12 +24,11 @@ from pydantic import SecretStr
 
 import bot.embeddings
 from bot.articles import discover, load_file
-from bot.chain import Answerer
+from bot.chain import Answerer, WarmAnswerer
 from bot.claims import analyse
 from bot.config import Settings
 from bot.ingest import ingest
 from bot.slack.app import NewsbotApp, build_slack_app
-from bot.slack.command import WarmAnswerer
 from bot.store import CHECK_INTERVAL, open_store
 
 from .fakes import HashEmbeddings
