@@ -125,14 +125,15 @@ def phase_build(work: Path, chunks_wanted: int) -> dict[str, Any]:
     """Build an index of about `chunks_wanted` chunks from recombined real sentences.
 
     Each distinct sentence of the corpus is embedded once with the real model; a chunk's vector
-    is the normalised mean of its sentences' vectors, and its statements are the statements the
-    real analysis found in those sentences. Retrieval and attribution then run on real vectors
+    is the normalised mean of its sentences' vectors, its statements are the statements the
+    real analysis found in those sentences, and its reported sentences carry their own vectors,
+    as ingest stores them. Retrieval and attribution then run on real vectors
     and real statements at the scale asked for, without hours of embedding.
     """
     import numpy as np
 
     from bot.articles import Article, article_id
-    from bot.chunking import chunk_article, split_sentences
+    from bot.chunking import chunk_article, reported_sentences, split_sentences
     from bot.claims import analyse
     from bot.config import Settings
     from bot.embeddings import default_embeddings, pack_vector
@@ -153,9 +154,8 @@ def phase_build(work: Path, chunks_wanted: int) -> dict[str, Any]:
                     )
     embeddings = default_embeddings()
     vectors = np.asarray(embeddings.embed_documents(sentences), dtype=np.float32)
-    statement_vecs = {
-        sid: [pack_vector(vectors[sid].tolist())] * len(items) for sid, items in said.items()
-    }
+    packed = [pack_vector(v.tolist()) for v in vectors]
+    statement_vecs = {sid: [packed[sid]] * len(items) for sid, items in said.items()}
     settings = Settings(index_dir=work / f"scale-{chunks_wanted}")
     index = open_store(settings, create=True)
     rng = random.Random(chunks_wanted)
@@ -194,7 +194,14 @@ def phase_build(work: Path, chunks_wanted: int) -> dict[str, Any]:
             members = [sid for sid, at in offsets if chunk.start <= at < chunk.end]
             mean = vectors[members].mean(axis=0)
             pending_vectors.append((chunk, (mean / np.linalg.norm(mean)).tolist()))
-        pending_articles.append((article, chunks, statements))
+        starts = {at: sid for sid, at in offsets}
+        # A reported sentence is one of the corpus's sentences: its real vector, embedded once.
+        reported = [
+            (s, e, packed[starts[s]])
+            for s, e in reported_sentences(text)
+            if s in starts and e - s == len(sentences[starts[s]])
+        ]
+        pending_articles.append((article, chunks, statements, reported))
         total += len(chunks)
         number += 1
         if len(pending_vectors) >= 2000 or total >= chunks_wanted:
@@ -208,11 +215,13 @@ def phase_build(work: Path, chunks_wanted: int) -> dict[str, Any]:
             )
             index.records.put_articles(
                 [
-                    StoredArticle(art, [(c.position, c.start, c.end) for c in cs], found, [])
-                    for art, cs, found in pending_articles
+                    StoredArticle(
+                        art, [(c.position, c.start, c.end) for c in cs], found, [], reported
+                    )
+                    for art, cs, found, reported in pending_articles
                 ]
             )
-            index.records.set_paths({art.path: art.id for art, _, _ in pending_articles})
+            index.records.set_paths({art.path: art.id for art, _, _, _ in pending_articles})
             pending_vectors, pending_articles = [], []
     index.refresh()  # the local catalog (BM25 and all), as an answering host builds it
     built = time.perf_counter() - started

@@ -1,7 +1,8 @@
 """The local catalog: a cache, derived from Chroma, of what answering reads many times a question.
 
 Chroma holds the index (`bot.records`); this SQLite file beside it holds a copy of the article
-records with an FTS5 table for BM25, so that a question costs no round trip per article. It is
+records with an FTS5 table for BM25, and of the chunk vectors (float32, searched by
+`bot.vectors`), so that a question costs no round trip per article or per search. It is
 built when missing, brought up to date when Chroma's generation stamp changes (`sync`), rebuilt
 when unreadable, and safe to delete. An article appears here whole or not at all: each is
 copied in one transaction, and only once its Chroma record (the commit marker) exists.
@@ -15,17 +16,19 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.fulltext import FullText
 from bot.records import Records, StoredArticle
+from bot.vectors import VectorMatrix, pack
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # of this file; a cache of another version is rebuilt
+SCHEMA_VERSION = 4  # of this file; a cache of another version is rebuilt
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -52,6 +55,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, chunk_id UNINDEXED, article_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
+CREATE TABLE IF NOT EXISTS vectors (
+    chunk_rowid INTEGER PRIMARY KEY,
+    vec BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sentences (
+    article_id TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    vec TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_article ON sentences(article_id);
 CREATE TABLE IF NOT EXISTS statements (
     article_id TEXT NOT NULL,
     data TEXT NOT NULL
@@ -74,14 +88,6 @@ CREATE TABLE IF NOT EXISTS meta (
 CACHE_FILE = "cache.sqlite3"
 # The catalog of newsbot before the index moved into Chroma; its presence explains an old index.
 LEGACY_CATALOG_FILE = "catalog.sqlite3"
-# Function words carry no evidence of topic and would make every chunk a lexical match.
-STOPWORDS = frozenset(
-    """a an the and or but of in on at to for from by with as is are was were be been being has
-    have had do does did will would can could should may might who what when where why how
-    which whose whom this that these those it its they them their he she his her we our you
-    your i me my not no than then so if about into over after before there here also just""".split()
-)
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -152,13 +158,18 @@ def _remove(path: Path) -> None:
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
-class Catalog:
-    """The SQLite cache of the index; safe to share between threads (and processes)."""
+class Catalog(FullText):
+    """The SQLite cache of the index; safe to share between threads (and processes).
+
+    Its full-text reads (BM25, word frequencies, spellings) are `bot.fulltext.FullText`'s.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
         self._sync_lock = threading.Lock()
+        self._matrix_lock = threading.Lock()
+        self._matrix: tuple[str, VectorMatrix] | None = None  # (vectors token, matrix)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = _connect(path)
@@ -262,13 +273,20 @@ class Catalog:
         rows = self._rows("SELECT value FROM meta WHERE key = 'generation'")
         return str(rows[0][0]) or None if rows else None
 
-    def sync(self, records: Records, *, force: bool = False) -> str | None:
+    def sync(
+        self,
+        records: Records,
+        vectors: Callable[[list[str]], dict[str, Any]],
+        *,
+        force: bool = False,
+    ) -> str | None:
         """Catch up with the records in Chroma if their generation moved; return it.
 
         One sync at a time per cache file, across threads and processes. The generation is
         read before the listing: whatever is written after that read comes with a newer stamp,
         so the next sync sees it. Records are fetched a page at a time, outside any
-        transaction; each article is applied whole, new ones before gone ones are removed.
+        transaction; each article is applied whole, with its chunk vectors (`vectors` gives
+        them for chunk ids), new ones before gone ones are removed.
         """
         with self._syncing():
             remote = records.generation()
@@ -278,15 +296,19 @@ class Catalog:
             local = self._revisions()
             wanted = {a: listed for a, listed in listing.items() if local.get(a) != listed.rev}
             for page in records.fetch(wanted):
+                found = vectors([cid for article in page for cid in _chunk_ids(article)])
                 with self.transaction() as db:
                     for article in page:
                         if article.id in local:
                             self._remove_article(db, article.id)  # an older revision
-                        self._add_article(db, article)
+                        self._add_article(db, article, found)
+                    _new_vectors_token(db)
             gone = [a for a in local if a not in listing]
             with self.transaction() as db:
                 for article_id in gone:
                     self._remove_article(db, article_id)
+                if gone:
+                    _new_vectors_token(db)
                 db.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
                     (remote or "",),
@@ -314,7 +336,9 @@ class Catalog:
         rows = self._rows(f"SELECT id, rev FROM articles WHERE id IN ({marks})", ids)
         return {r[0]: r[1] for r in rows}
 
-    def _add_article(self, db: sqlite3.Connection, stored: StoredArticle) -> None:
+    def _add_article(
+        self, db: sqlite3.Connection, stored: StoredArticle, vectors: dict[str, Any]
+    ) -> None:
         article = stored.article
         db.execute(
             "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -332,7 +356,7 @@ class Catalog:
                 stored.rev,
             ),
         )
-        ids = [f"{article.id}:{position}" for position, _, _ in stored.chunks]
+        ids = _chunk_ids(stored)
         db.executemany(
             "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?)",
             [(cid, article.id, p, s, e) for cid, (p, s, e) in zip(ids, stored.chunks, strict=True)],
@@ -345,6 +369,15 @@ class Catalog:
             [(article.text[s:e], cid) for cid, (_, s, e) in zip(ids, stored.chunks, strict=True)],
         )
         db.executemany(
+            "INSERT OR REPLACE INTO vectors(chunk_rowid, vec) "
+            "SELECT rowid, ? FROM chunks WHERE id = ?",
+            [(pack(vectors[cid]), cid) for cid in ids if vectors.get(cid) is not None],
+        )
+        db.executemany(
+            "INSERT INTO sentences(article_id, start, end, vec) VALUES (?, ?, ?, ?)",
+            [(article.id, s, e, vec) for s, e, vec in stored.sentences],
+        )
+        db.executemany(
             "INSERT INTO statements(article_id, data) VALUES (?, ?)",
             [(article.id, json.dumps(s)) for s in stored.statements],
         )
@@ -354,105 +387,49 @@ class Catalog:
         )
 
     def _remove_article(self, db: sqlite3.Connection, article_id: str) -> None:
-        db.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id = ?)",
-            (article_id,),
-        )
+        for table, column in (("chunks_fts", "rowid"), ("vectors", "chunk_rowid")):
+            db.execute(
+                f"DELETE FROM {table} WHERE {column} IN "
+                "(SELECT rowid FROM chunks WHERE article_id = ?)",
+                (article_id,),
+            )
         for table, column in (
             ("articles", "id"),
             ("chunks", "article_id"),
             ("statements", "article_id"),
+            ("sentences", "article_id"),
             ("facts", "article_id"),
         ):
             db.execute(f"DELETE FROM {table} WHERE {column} = ?", (article_id,))
 
     # --- reads for answering --------------------------------------------------------------
 
-    def lexical_search(
-        self, query: str, limit: int, allowed: set[str] | None = None
+    def dense_search(
+        self, query: Any, limit: int, allowed: set[str] | None = None
     ) -> list[tuple[str, str, float]]:
-        """Rank chunks by BM25 for the words of a query: (chunk id, article id, score)."""
-        words = sorted(
-            {w.lower() for w in _WORD.findall(query) if len(w) > 1 and w.lower() not in STOPWORDS}
-        )
-        if not words:
-            return []
-        match = " OR ".join('"' + w.replace('"', "") + '"' for w in words)
-        fetch = limit if allowed is None else limit * 4
-        rows = self._rows(
-            "SELECT chunk_id, article_id, bm25(chunks_fts) AS score FROM chunks_fts "
-            "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
-            [match, fetch],
-        )
-        hits = [(r[0], r[1], -float(r[2])) for r in rows]
-        if allowed is not None:
-            hits = [h for h in hits if h[1] in allowed]
-        return hits[:limit]
+        """Return the nearest chunks by their cached vectors: (chunk id, article id, cosine)."""
+        return self._vectors().search(query, limit, allowed)
 
-    def document_frequency(self, term: str, *, prefix: bool = False) -> int:
-        """Count the chunks that contain a word or phrase (its last word as a prefix)."""
-        words = _WORD.findall(term)
-        if not words:
-            return 0
-        phrase = '"' + " ".join(words).replace('"', "") + '"' + (" *" if prefix else "")
-        rows = self._rows("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", [phrase])
-        return int(rows[0][0])
-
-    def near_frequency(self, words: list[str], distance: int = 3) -> int:
-        """Count the chunks holding all these words (or phrases) within a few words."""
-        terms = [" ".join(_WORD.findall(w)) for w in words]
-        terms = [t for t in terms if t]
-        if not terms:
-            return 0
-        if len(terms) == 1:
-            return self.document_frequency(terms[0], prefix=True)
-        query = "NEAR(" + " ".join(f'"{t}"' for t in terms) + f", {distance})"
-        rows = self._rows("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", [query])
-        return int(rows[0][0])
-
-    def written(self, word: str) -> str | None:
-        """Return how the articles mostly write a word inside sentences ("Tessel", "OKC")."""
-        parts = _WORD.findall(word)
-        if not parts:
-            return None
-        phrase = '"' + " ".join(parts).replace('"', "") + '"'
-        try:
-            rows = self._rows(
-                "SELECT text FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 8", [phrase]
-            )
-        except sqlite3.OperationalError:
-            return None
-        pattern = re.compile(
-            r"(?<![\w.!?])\s*(" + r"[\W_]+".join(re.escape(p) for p in parts) + r")(?!\w)",
-            re.IGNORECASE,
-        )
-        forms: dict[str, int] = {}
-        for (text,) in rows:
-            for match in pattern.finditer(text):
-                before = text[: match.start(1)].rstrip()
-                if not before or before[-1] in '.!?:"“\n':
-                    continue  # a sentence's first word is capitalised whatever it is
-                forms[match.group(1)] = forms.get(match.group(1), 0) + 1
-        return max(forms, key=lambda f: forms[f]) if forms else None
-
-    def variant(self, word: str) -> str | None:
-        """Return an indexed spelling of a word ("Tesseliy" for "Tesselyi"), if there is one."""
-        from bot.names import fold, same_word
-
-        folded = fold(word)
-        if len(folded) < 5:
-            return None
-        try:
-            rows = self._rows(
-                "SELECT term FROM chunks_vocab WHERE term >= ? AND term < ? ORDER BY doc DESC",
-                [folded[0], chr(ord(folded[0]) + 1)],
-            )
-        except sqlite3.OperationalError:
-            return None
-        for (term,) in rows:
-            if abs(len(term) - len(folded)) <= 3 and term != folded and same_word(term, folded):
-                return str(term)
-        return None
+    def _vectors(self) -> VectorMatrix:
+        """Return the matrix of every cached vector, reloaded when a sync changed them."""
+        rows = self._rows("SELECT value FROM meta WHERE key = 'vectors'")
+        token = str(rows[0][0]) if rows else ""
+        with self._matrix_lock:
+            if self._matrix is None or self._matrix[0] != token:
+                with self._lock:
+                    # One read transaction: the count and the rows agree.
+                    self._db.execute("BEGIN")
+                    try:
+                        count = self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+                        cursor = self._db.execute(
+                            "SELECT c.id, c.article_id, v.vec FROM vectors v "
+                            "JOIN chunks c ON c.rowid = v.chunk_rowid"
+                        )
+                        matrix = VectorMatrix.from_rows(cursor, int(count))
+                    finally:
+                        self._db.execute("COMMIT")
+                self._matrix = (token, matrix)
+            return self._matrix[1]
 
     def chunk_spans(self, chunk_ids: Iterable[str]) -> dict[str, tuple[str, int, int, int]]:
         """Return chunk id -> (article id, position, start, end)."""
@@ -484,6 +461,18 @@ class Catalog:
             result[row[0]].append(json.loads(row[1]))
         return result
 
+    def sentence_vectors(self, article_ids: Iterable[str]) -> dict[tuple[str, int, int], str]:
+        """Return the packed vector of each reported sentence of these articles, by span."""
+        ids = list(article_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._rows(
+            f"SELECT article_id, start, end, vec FROM sentences WHERE article_id IN ({marks})",
+            ids,
+        )
+        return {(r[0], r[1], r[2]): r[3] for r in rows}
+
     def all_facts(self) -> list[tuple[str, str, str]]:
         """Return every (kind, key, value) fact learned at ingest."""
         return [(r[0], r[1], r[2]) for r in self._rows("SELECT kind, key, value FROM facts")]
@@ -497,3 +486,14 @@ class Catalog:
                 "SELECT key, value FROM facts WHERE kind = ? AND key = ?", [kind, key]
             )
         return [(r[0], r[1]) for r in rows]
+
+
+def _chunk_ids(stored: StoredArticle) -> list[str]:
+    return [f"{stored.article.id}:{position}" for position, _, _ in stored.chunks]
+
+
+def _new_vectors_token(db: sqlite3.Connection) -> None:
+    """Mark the vectors changed, so every process reloads its matrix before the next search."""
+    db.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('vectors', lower(hex(randomblob(8))))"
+    )

@@ -47,6 +47,19 @@ def unwrap(text: str) -> str:
     return _SOFT_BREAK.sub(" ", text)
 
 
+def reported_sentences(text: str) -> list[tuple[int, int]]:
+    """Return the sentences that can state a fact: five words or more, not a question.
+
+    These are the sentences an answer may quote as an outlet's own reporting; ingest embeds
+    each of them once so that answering need not.
+    """
+    return [
+        (s, e)
+        for s, e in split_sentences(unwrap(text))
+        if len(text[s:e].split()) >= 5 and not text[s:e].rstrip().endswith("?")
+    ]
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Return (start, end) offsets of each sentence; line breaks always end a sentence."""
     spans: list[tuple[int, int]] = []

@@ -316,9 +316,7 @@ def fact_candidates(
     if not pool:
         return []
     qvec = np.asarray(context.query_vector, dtype=np.float32)
-    vectors = np.asarray(
-        embeddings.embed_documents([evidence.texts[a][s:e] for a, s, e in pool]), dtype=np.float32
-    )
+    vectors = _sentence_vectors(pool, evidence, embeddings, index)
     facts = []
     for (article_id, s, e), sim in zip(pool, vectors @ qvec, strict=True):
         sentence = evidence.texts[article_id][s:e]
@@ -333,6 +331,24 @@ def fact_candidates(
         )
     facts.sort(key=lambda c: -c.score)
     return facts
+
+
+def _sentence_vectors(
+    pool: list[tuple[str, int, int]], evidence: Evidence, embeddings: Embedder, index: Index
+) -> Any:
+    """Return the vectors of these sentences: as ingest stored them, or embedded now."""
+    import numpy as np
+
+    stored = index.catalog.sentence_vectors({a for a, _, _ in pool})
+    missing = [p for p in pool if p not in stored]
+    fresh = iter(
+        embeddings.embed_documents([evidence.texts[a][s:e] for a, s, e in missing])
+        if missing
+        else []
+    )
+    packed = unpack_vectors([stored[p] for p in pool if p in stored])
+    kept = iter(packed)
+    return np.asarray([next(kept) if p in stored else next(fresh) for p in pool], dtype=np.float32)
 
 
 def speaker_of(

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.articles import Article, LoadFailure
-from bot.chunking import Chunk, chunk_article
+from bot.chunking import Chunk, chunk_article, reported_sentences
 from bot.embeddings import Embedder, pack_vector
-from bot.errors import UnreadableArticle
+from bot.errors import NewsbotError, UnreadableArticle
 from bot.fetch import Fetcher, is_url
 from bot.records import StoredArticle, end_run, live, start_run
 from bot.sources import gather
@@ -128,9 +128,15 @@ def ingest(
     with index.writing(), fetcher or Fetcher() as web:
         run = start_run()
         try:
-            return _ingest(paths, _Writer(index, run), embeddings, analyse, prune, progress, web)
+            report = _ingest(paths, _Writer(index, run), embeddings, analyse, prune, progress, web)
         finally:
             end_run(run)
+    try:
+        # The local cache catches up now, so the next question on this host starts at once.
+        index.refresh()
+    except NewsbotError as exc:
+        logger.warning("the local cache will catch up on the next question: %s", exc)
+    return report
 
 
 def _ingest(
@@ -224,16 +230,25 @@ def _flush(
     analyses = analyse([p.article for p in batch])
     chunks = [(p.article, c) for p in batch for c in p.chunks]
     said = [(p.article, s) for p, (found, _) in zip(batch, analyses, strict=True) for s in found]
-    # Statements are embedded with the chunks, in one pass, so questions can rank them.
-    # A statement is embedded under its article's title: "the town" then means the town the
-    # article is about.
-    texts = [c.text for _, c in chunks] + [
-        f"{a.title}\n{a.text[s['start'] : s['end']]}" for a, s in said
-    ]
+    reported = [(p.article.id, s, e) for p in batch for s, e in reported_sentences(p.article.text)]
+    texts_of = {p.article.id: p.article.text for p in batch}
+    # Statements and reported sentences are embedded with the chunks, in one pass, so questions
+    # can rank them without embedding anything but themselves. A statement is embedded under
+    # its article's title: "the town" then means the town the article is about.
+    texts = (
+        [c.text for _, c in chunks]
+        + [f"{a.title}\n{a.text[s['start'] : s['end']]}" for a, s in said]
+        + [texts_of[a][s:e] for a, s, e in reported]
+    )
     every = embeddings.embed_documents(texts)
     vectors = every[: len(chunks)]
-    for (_, statement), vector in zip(said, every[len(chunks) :], strict=True):
+    for (_, statement), vector in zip(
+        said, every[len(chunks) : len(chunks) + len(said)], strict=True
+    ):
         statement["vec"] = pack_vector(vector)
+    sentences: dict[str, list[tuple[int, int, str]]] = {p.article.id: [] for p in batch}
+    for (article_id, s, e), vector in zip(reported, every[len(chunks) + len(said) :], strict=True):
+        sentences[article_id].append((s, e, pack_vector(vector)))
     marks = index.records.mark_pending(writer.run, (p.article.id for p in batch))
     index.add_vectors(
         ids=[c.id for _, c in chunks],
@@ -243,7 +258,13 @@ def _flush(
     )
     index.records.put_articles(
         [
-            StoredArticle(p.article, [(c.position, c.start, c.end) for c in p.chunks], found, facts)
+            StoredArticle(
+                p.article,
+                [(c.position, c.start, c.end) for c in p.chunks],
+                found,
+                facts,
+                sentences[p.article.id],
+            )
             for p, (found, facts) in zip(batch, analyses, strict=True)
         ]
     )

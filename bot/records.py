@@ -12,6 +12,8 @@ Four collections next to the chunk vectors (`bot.store`), keyed by stable ids:
 - paths: which file (a path key, "file.jsonl#3" for a record of a file) holds which article.
 - meta: the generation stamp, a fresh token written after every change readers should see, and
   marks of writes in flight, so that the next ingest can undo what a crash left half-written.
+  An embedded store also gets the token in a file beside it (`STAMP_FILE`), so that a reader
+  can tell its cache is current without opening Chroma.
 
 Every write is an idempotent upsert keyed by content, so two ingests writing the same article
 leave one. Records hold no vectors; Chroma still wants one, so each gets a tiny placeholder.
@@ -19,8 +21,10 @@ leave one. Records hold no vectors; Chroma still wants one, so each gets a tiny 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import math
 import os
 import socket
@@ -42,12 +46,14 @@ PATHS = "newsbot_paths"
 META = "newsbot_meta"
 FORMAT = 1  # of the article blob; a reader refuses records of a format it does not know
 GENERATION = "generation"
+STAMP_FILE = "generation"  # in an embedded index folder: the generation last stamped
 PAGE = 100  # article blobs fetched or written per request (each holds a whole article)
 LIST_PAGE = 5000  # ids or small metadata fetched per request
 # A mark of a write in flight left by another host is trusted to be live this long. A batch's
 # vectors and records are written within seconds; a mark this old belongs to a dead ingest.
 STALE_AFTER = 15 * 60.0
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # Runs of `ingest` active in this process: their marks are live whatever their age.
 _ACTIVE_RUNS: set[str] = set()
@@ -64,6 +70,9 @@ class StoredArticle:
     chunks: list[tuple[int, int, int]]  # (position, start, end)
     statements: list[dict[str, Any]]
     facts: list[tuple[str, str, str]]  # (kind, key, value)
+    # (start, end, packed vector) of each sentence an answer may quote as the outlet's own
+    # reporting (`bot.chunking.reported_sentences`); older records have none.
+    sentences: list[tuple[int, int, str]] = field(default_factory=list)
     rev: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
@@ -102,6 +111,26 @@ def guarded(target: str, call: Callable[[], T]) -> T:
         detail = " ".join(str(exc).split())[:200]
         kind = type(exc).__name__ + (f": {detail}" if detail else "")
         raise StoreUnavailable(target, f"the vector store failed ({kind})") from exc
+
+
+def written_tokens(target: str) -> set[str]:
+    """Return the generation tokens this process wrote to a store (its own writes)."""
+    return _WRITTEN.setdefault(target, set())
+
+
+def read_stamp(folder: Path) -> str | None:
+    """Return the generation stamped beside an embedded store, if there is one to read."""
+    try:
+        return (folder / STAMP_FILE).read_text(encoding="ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def write_stamp(folder: Path, token: str) -> None:
+    """Stamp a generation beside an embedded store, atomically (written, then renamed)."""
+    partial_file = folder / f".{STAMP_FILE}.{os.getpid()}.tmp"
+    partial_file.write_text(token + "\n", encoding="ascii")
+    os.replace(partial_file, folder / STAMP_FILE)
 
 
 def placeholder(key: str) -> list[float]:
@@ -171,6 +200,7 @@ def encode(stored: StoredArticle) -> tuple[str, dict[str, Any]]:
         "chunks": [list(c) for c in stored.chunks],
         "statements": stored.statements,
         "facts": [list(f) for f in stored.facts],
+        "sentences": [list(s) for s in stored.sentences],
     }
     return json.dumps(blob, ensure_ascii=False), {"path": article.path, "rev": stored.rev}
 
@@ -198,6 +228,7 @@ def decode(article_id: str, listed: Listed, blob_text: str) -> StoredArticle:
         chunks=[(int(p), int(s), int(e)) for p, s, e in blob["chunks"]],
         statements=list(blob["statements"]),
         facts=[(str(k), str(key), str(v)) for k, key, v in blob["facts"]],
+        sentences=[(int(s), int(e), str(v)) for s, e, v in blob.get("sentences", [])],
         rev=listed.rev,
     )
 
@@ -205,9 +236,12 @@ def decode(article_id: str, listed: Listed, blob_text: str) -> StoredArticle:
 class Records:
     """The article, path and meta collections of one Chroma store."""
 
-    def __init__(self, client: Any, target: str, *, create: bool) -> None:
+    def __init__(
+        self, client: Any, target: str, *, create: bool, stamp_folder: Path | None = None
+    ) -> None:
         self.target = target
-        self.written = _WRITTEN.setdefault(target, set())  # tokens this process wrote
+        self.written = written_tokens(target)  # tokens this process wrote
+        self.stamp_folder = stamp_folder  # an embedded store's folder, where bump stamps too
         self.bind(client, create=create)
 
     def bind(self, client: Any, *, create: bool = False) -> None:
@@ -245,6 +279,14 @@ class Records:
                 metadatas=[{"kind": GENERATION, "token": token, "format": FORMAT}],
             )
         )
+        if self.stamp_folder is not None:
+            try:
+                write_stamp(self.stamp_folder, token)
+            except OSError as exc:
+                # Readers then open Chroma to look at the generation: slower, never wrong.
+                with contextlib.suppress(OSError):
+                    (self.stamp_folder / STAMP_FILE).unlink(missing_ok=True)
+                logger.warning("cannot stamp the generation in %s: %s", self.stamp_folder, exc)
         return token
 
     # --- articles -------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Chroma is the source of truth: the chunk vectors (collection `newsbot`) and the records of
 `bot.records`. Any number of processes, on any hosts, may answer from one Chroma server while
 others ingest into it; each keeps a local catalog (`bot.catalog`) derived from the records and
-brought up to date when the generation stamp moves, checked at most once a second. A Chroma
+the chunk vectors, brought up to date when the generation stamp moves, and searches it: a
+question costs Chroma one look at the stamp, and an embedded store none when the copy of the
+stamp beside it says the catalog is current (Chroma is then not even imported). A Chroma
 server serializes writes itself, so ingests into it may run at once (their upserts are keyed by
 content); an embedded store is one folder written by one process at a time, so there an ingest
 holds a lock file and a second one is refused. An index folder this process may not write is
@@ -12,10 +14,12 @@ opened read-only: the embedded vectors from a scratch copy, the catalog built in
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
@@ -24,14 +28,15 @@ import urllib.request
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.catalog import CACHE_FILE, LEGACY_CATALOG_FILE, Catalog
+from bot.catalog import CACHE_FILE, LEGACY_CATALOG_FILE, SCHEMA_VERSION, Catalog
 from bot.config import Settings
 from bot.errors import IndexNotFound, StoreUnavailable
-from bot.records import Records, guarded
+from bot.records import Records, guarded, read_stamp, written_tokens
 
 COLLECTION = "newsbot"
 WRITE_LOCK = "ingest.lock"
@@ -41,25 +46,36 @@ CHECK_INTERVAL = 1.0  # seconds between looks at the generation stamp
 CHROMA_CONNECT_TIMEOUT = 5.0
 CHROMA_TIMEOUT = 60.0
 MAX_BATCH = 1000  # records per write request, below Chroma's own limit
-SETTLE = 0.5  # seconds to give a server's vector index to reach its disk before asking again
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _REOPEN_LOCK = threading.Lock()
+
+
+@dataclass
+class Chroma:
+    """The open Chroma side of an index: the client, the chunk vectors and the records."""
+
+    client: Any
+    collection: Any
+    records: Records
+    opened: str | None = None  # the generation an embedded store's handle was opened at
 
 
 class Index:
     """An open index: the chunk vectors, the records, and the catalog derived from them.
 
     `catalog` is what answering reads; reading it first brings it up to date with Chroma when
-    this process wrote, or when the generation stamp moved (looked at once a second at most).
+    this process wrote, or when the generation stamp moved (looked at once per question, and
+    once a second at most between questions).
+    An embedded store whose cache is current is answered without opening Chroma at all: the
+    stamp file beside it says when it is not (`bot.records.STAMP_FILE`), and Chroma is opened
+    on first need (a sync, a write).
     """
 
     def __init__(
         self,
         *,
-        client: Any,
-        collection: Any,
-        records: Records,
+        connect: Callable[[], Chroma],
         catalog: Catalog,
         target: str,
         folder: Path,
@@ -67,56 +83,92 @@ class Index:
         readonly: bool = False,
         scratch: Path | None = None,
         reopen: Callable[[], Any] | None = None,
+        chroma: Chroma | None = None,
     ) -> None:
-        self.client = client
-        self.collection = collection
-        self.records = records
         self.target = target
         self.folder = folder
         self.embedded = embedded
         self.readonly = readonly
+        self._connect = connect
+        self._chroma = chroma
+        self._connect_lock = threading.Lock()
         self._catalog = catalog
         self._scratch = scratch
         self._reopen = reopen
         self._refresh_lock = threading.Lock()
         self._next_check = 0.0
-        self._written = 0  # records.written seen at the last refresh
+        self._own = written_tokens(target)  # generation tokens this process wrote
+        self._written = 0  # len(self._own) at the last refresh
         self.generation: str | None = None  # the generation the catalog serves
-        # The generation the vector handle was opened at: an embedded store's vector index is
-        # read once per handle, so another process's writes need a fresh one.
-        self._opened = guarded(target, records.generation) if reopen is not None else None
+
+    # --- Chroma, opened on first need -----------------------------------------------------
+
+    def chroma(self) -> Chroma:
+        """Return the open Chroma side, opening it now if this is its first use."""
+        with self._connect_lock:
+            if self._chroma is None:
+                self._chroma = self._connect()
+            return self._chroma
+
+    @property
+    def client(self) -> Any:
+        """Return the Chroma client."""
+        return self.chroma().client
+
+    @property
+    def collection(self) -> Any:
+        """Return the chunk vectors' collection."""
+        return self.chroma().collection
+
+    @property
+    def records(self) -> Records:
+        """Return the records kept beside the vectors."""
+        return self.chroma().records
 
     @property
     def catalog(self) -> Catalog:
         """Return the catalog, brought up to date with Chroma if it may be behind."""
-        if len(self.records.written) != self._written or time.monotonic() >= self._next_check:
+        if len(self._own) != self._written or time.monotonic() >= self._next_check:
             self.refresh()
         return self._catalog
 
-    def refresh(self, *, force: bool = False) -> str | None:
-        """Catch up with Chroma if anything changed there; return the generation served."""
+    def refresh(self, *, force: bool = False, now: bool = False) -> str | None:
+        """Catch up with Chroma if anything changed there; return the generation served.
+
+        The generation is looked at once a second at most, or now when asked: once per
+        question, so that a Chroma server gone away is said at once, not a second later.
+        """
         with self._refresh_lock:
-            own = len(self.records.written) != self._written
-            if not (force or own or time.monotonic() >= self._next_check):
+            own = len(self._own) != self._written
+            if not (force or now or own or time.monotonic() >= self._next_check):
                 return self.generation
             self._next_check = time.monotonic() + CHECK_INTERVAL
-            self._written = len(self.records.written)
-            remote = self.records.generation()
-            if remote != self._opened and remote not in self.records.written:
+            self._written = len(self._own)
+            if self.embedded and not force:
+                # Every write that moves the generation (this process's too) stamps it beside
+                # the store as well.
+                stamped = read_stamp(self.folder)
+                if stamped is not None and stamped == self._catalog.generation():
+                    self.generation = stamped
+                    return stamped
+            chroma = self.chroma()
+            remote = chroma.records.generation()
+            if remote != chroma.opened and remote not in self._own:
                 self._rebind()
-            self._opened = remote
-            self.generation = self._catalog.sync(self.records, force=force)
+            chroma.opened = remote
+            self.generation = self._catalog.sync(chroma.records, self.chunk_vectors, force=force)
             return self.generation
 
     def _rebind(self) -> None:
         """Reopen an embedded store another process wrote: this one's vector index is stale."""
         if self._reopen is None:
             return
+        chroma = self.chroma()
         with _REOPEN_LOCK:
             logger.info("reopening the vector store at %s", self.target)
-            self.client = guarded(self.target, self._reopen)
-            self.collection = guarded(self.target, partial(_collection, self.client))
-            guarded(self.target, partial(self.records.bind, self.client))
+            chroma.client = guarded(self.target, self._reopen)
+            chroma.collection = guarded(self.target, partial(_collection, chroma.client))
+            guarded(self.target, partial(chroma.records.bind, chroma.client))
 
     def _vectors(self, call: Callable[[], T]) -> T:
         """Run one vector store call; its failures become StoreUnavailable."""
@@ -178,51 +230,35 @@ class Index:
         """Count stored chunk vectors."""
         return int(self._vectors(self.collection.count))
 
+    def chunk_vectors(self, chunk_ids: list[str]) -> dict[str, Any]:
+        """Return the stored vectors of these chunks (those Chroma has), by chunk id."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(chunk_ids), MAX_BATCH):
+            page = self._vectors(
+                partial(
+                    self.collection.get,
+                    ids=chunk_ids[start : start + MAX_BATCH],
+                    include=["embeddings"],
+                )
+            )
+            vectors = page["embeddings"]
+            for cid, vector in zip(page["ids"], [] if vectors is None else vectors, strict=True):
+                found[cid] = vector
+        return found
+
     def dense_search(
         self, embedding: list[float], limit: int, allowed: set[str] | None = None
     ) -> list[tuple[str, str, float]]:
-        """Return the nearest chunks: (chunk id, article id, cosine similarity)."""
-        if (allowed is not None and not allowed) or not self.catalog.counts()[1]:
-            # Nothing committed yet: and Chroma fails to query a vector index it has not yet
-            # written to disk ("Nothing found on disk") rather than finding nothing.
+        """Return the nearest chunks: (chunk id, article id, cosine similarity).
+
+        Searched in the cache's copy of the vectors, after one look at the generation: a
+        question costs Chroma one small call (an embedded store whose stamp file says the cache
+        is current, none).
+        """
+        if allowed is not None and not allowed:
             return []
-        where = {"article_id": {"$in": sorted(allowed)}} if allowed is not None else None
-        failed = self.collection
-
-        def query() -> Any:
-            # Chroma returns fewer results when it holds fewer: no count first, one round trip.
-            return self.collection.query(
-                query_embeddings=[embedding],
-                n_results=limit,
-                where=where,
-                include=["metadatas", "distances"],
-            )
-
-        try:
-            result = self._vectors(query)
-        except StoreUnavailable as exc:
-            # Chroma cannot read a vector index it has not written to disk yet ("Nothing found
-            # on disk"): an embedded store another process wrote after this handle was opened
-            # (a fresh handle can), or a server's collection just written to (a moment later
-            # it can).
-            if self._reopen is not None:
-                if self.collection is failed:
-                    self._rebind()
-            elif "Nothing found on disk" in exc.reason:
-                time.sleep(SETTLE)
-            else:
-                raise
-            result = self._vectors(query)
-        hits = []
-        for cid, meta, dist in zip(
-            result["ids"][0], result["metadatas"][0], result["distances"][0], strict=True
-        ):
-            if not meta or "article_id" not in meta:
-                # Deleted by another process since this one loaded its copy of the vector
-                # index: the vector is still found, its record is gone. Not a hit.
-                continue
-            hits.append((cid, str(meta["article_id"]), 1.0 - float(dist)))
-        return hits
+        self.refresh(now=True)
+        return self._catalog.dense_search(embedding, limit, allowed)
 
     def as_langchain(self, embeddings: Any) -> Any:
         """Return a langchain_chroma.Chroma over the same collection, for LangChain users."""
@@ -257,7 +293,7 @@ def _bound_requests(client: Any) -> None:
         session.timeout = httpx.Timeout(CHROMA_TIMEOUT, connect=CHROMA_CONNECT_TIMEOUT)
 
 
-def _server_client(settings: Settings) -> tuple[Any, str]:
+def _server_client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -274,7 +310,7 @@ def _server_client(settings: Settings) -> tuple[Any, str]:
         cause = getattr(exc, "reason", None) if isinstance(exc, urllib.error.URLError) else None
         kind = type(cause if isinstance(cause, BaseException) else exc).__name__
         raise StoreUnavailable(target, f"Chroma server unreachable ({kind})") from exc
-    return client, target
+    return client
 
 
 def _embedded_client(path: Path, target: str) -> Any:
@@ -306,15 +342,33 @@ def _fresh_client(path: Path, target: str) -> Any:
     return _embedded_client(path, target)
 
 
-def _records(client: Any, target: str, *, create: bool, hint: str | None) -> Records:
+def _records(
+    client: Any, target: str, *, create: bool, hint: str | None, stamp_folder: Path | None
+) -> Records:
     from chromadb.errors import NotFoundError
 
     try:
-        return Records(client, target, create=create)
+        return Records(client, target, create=create, stamp_folder=stamp_folder)
     except NotFoundError as exc:
         raise IndexNotFound(target, hint) from exc
     except Exception as exc:
         raise StoreUnavailable(target, str(exc) or type(exc).__name__) from exc
+
+
+def _cache_current(index_dir: Path) -> bool:
+    """Say whether the cache in a folder serves the generation last stamped beside it."""
+    stamped = read_stamp(index_dir)
+    cache = index_dir / CACHE_FILE
+    if stamped is None or not cache.is_file():
+        return False
+    try:
+        # Read-only, without creating or migrating anything: Catalog does that when opened.
+        with contextlib.closing(sqlite3.connect(f"file:{cache}?mode=ro", uri=True)) as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    except sqlite3.Error:
+        return False
+    return version == SCHEMA_VERSION and row is not None and row[0] == stamped
 
 
 def writable(index_dir: Path) -> bool:
@@ -373,9 +427,11 @@ def open_store(settings: Settings, *, create: bool = False) -> Index:
     scratch: Path | None = None
     try:
         reopen: Callable[[], Any] | None = None
+        open_client: Callable[[], Any]
         hint: str | None
         if server:
-            client, target = _server_client(settings)
+            target = f"{settings.chroma_host}:{settings.chroma_port}"
+            open_client = partial(_server_client, settings)
             hint = (
                 f"run `newsbot ingest PATH` with NEWSBOT_CHROMA_HOST={settings.chroma_host} "
                 f"and NEWSBOT_CHROMA_PORT={settings.chroma_port} first"
@@ -385,10 +441,20 @@ def open_store(settings: Settings, *, create: bool = False) -> Index:
             if readonly:
                 scratch = _scratch_copy(chroma_dir)
                 chroma_dir = scratch / "chroma"
-            client = _embedded_client(chroma_dir, target)
+            open_client = partial(_embedded_client, chroma_dir, target)
             reopen = partial(_fresh_client, chroma_dir, target)
-        records = _records(client, target, create=create, hint=hint)
-        collection = guarded(target, partial(_collection, client))
+        stamp_folder = None if server or readonly else index_dir
+
+        def connect() -> Chroma:
+            client = open_client()
+            records = _records(client, target, create=create, hint=hint, stamp_folder=stamp_folder)
+            collection = guarded(target, partial(_collection, client))
+            opened = guarded(target, records.generation) if reopen is not None else None
+            return Chroma(client, collection, records, opened)
+
+        # An embedded reader whose cache is current answers without opening Chroma.
+        lazy = stamp_folder is not None and not create and _cache_current(index_dir)
+        chroma = None if lazy else connect()
         if readonly and scratch is None:
             scratch = Path(tempfile.mkdtemp(prefix="newsbot-catalog-"))
         try:
@@ -402,9 +468,8 @@ def open_store(settings: Settings, *, create: bool = False) -> Index:
             raise
         raise StoreUnavailable(str(index_dir), str(exc) or type(exc).__name__) from exc
     index = Index(
-        client=client,
-        collection=collection,
-        records=records,
+        connect=connect,
+        chroma=chroma,
         catalog=catalog,
         target=target,
         folder=index_dir,

@@ -45,6 +45,8 @@ def assert_consistent(index: Index) -> None:
     assert index.vector_count() == sum(r.chunks for r in records) == index.catalog.counts()[1]
     assert {r[0] for r in catalog_rows(index, "SELECT id FROM chunks")} == expected
     assert {r[0] for r in catalog_rows(index, "SELECT chunk_id FROM chunks_fts")} == expected
+    cached = "SELECT c.id FROM vectors v JOIN chunks c ON c.rowid = v.chunk_rowid"
+    assert sorted(r[0] for r in catalog_rows(index, cached)) == sorted(expected)
     assert index.records.pending() == []
     assert set(index.records.listing()) == {r.id for r in records}
 

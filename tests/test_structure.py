@@ -67,10 +67,13 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
     assert _cycle(graph) == []
 
 
-def test_an_answer_from_the_command_line_loads_neither_torch_nor_langchain(
+def test_an_answer_from_the_command_line_loads_neither_torch_nor_langchain_nor_chroma(
     seed_dir: Path, tmp_path: Path
 ) -> None:
-    """The embedded answer needs the ONNX encoder, Chroma and the catalog, nothing heavier."""
+    """The embedded answer needs the ONNX encoder and the cache, nothing heavier.
+
+    Chroma is opened only when the cache is behind the generation stamped beside it.
+    """
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
     index = tmp_path / "index"
     ingest = [sys.executable, "-m", "bot", "ingest", str(seed_dir), "--index", str(index)]
@@ -81,7 +84,8 @@ def test_an_answer_from_the_command_line_loads_neither_torch_nor_langchain(
         "try:\n    runpy.run_module('bot', run_name='__main__')\n"
         "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'torch', 'sentence_transformers', 'langchain_core', 'langsmith', 'spacy'})\n"
+        "{'torch', 'sentence_transformers', 'langchain_core', 'langsmith', 'spacy', "
+        "'chromadb'})\n"
         "print('LOADED', heavy)\n"
     )
     out = subprocess.run(

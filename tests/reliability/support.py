@@ -45,6 +45,12 @@ def audit(settings: Settings) -> dict[str, Any]:
         with sqlite3.connect(catalog.path) as db:
             chunk_rows = [r[0] for r in db.execute("SELECT id FROM chunks")]
             fts_rows = [r[0] for r in db.execute("SELECT chunk_id FROM chunks_fts")]
+            cached_vectors = [
+                r[0]
+                for r in db.execute(
+                    "SELECT c.id FROM vectors v JOIN chunks c ON c.rowid = v.chunk_rowid"
+                )
+            ]
             statement_owners = {r[0] for r in db.execute("SELECT article_id FROM statements")}
     finally:
         index.close()
@@ -60,6 +66,7 @@ def audit(settings: Settings) -> dict[str, Any]:
         "expected_ids": expected,
         "chunk_rows": chunk_rows,
         "fts_rows": fts_rows,
+        "cached_vectors": cached_vectors,
         "pending": pending,
         "unmapped": set(articles) - path_targets,
         "dangling_paths": path_targets - set(articles),
@@ -76,6 +83,7 @@ def assert_consistent(settings: Settings) -> dict[str, Any]:
     assert found["vector_ids"] == found["expected_ids"], "orphaned or missing vectors"
     assert sorted(found["chunk_rows"]) == sorted(found["expected_ids"]), "duplicate chunk rows"
     assert sorted(found["fts_rows"]) == sorted(found["expected_ids"]), "duplicate lexical rows"
+    assert sorted(found["cached_vectors"]) == sorted(found["expected_ids"]), "cached vectors"
     assert found["pending"] == []
     assert found["unmapped"] == set(), found["unmapped"]
     assert found["dangling_paths"] == set(), found["dangling_paths"]
