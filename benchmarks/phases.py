@@ -49,19 +49,6 @@ def real_articles() -> list[Any]:
     return [a for f in files for a in load_file(f)]
 
 
-def synthetic_articles(count: int, seed: int = 7) -> list[tuple[str, list[int]]]:
-    """Recombine the corpus's sentences into `count` articles: (title, sentence ids)."""
-    from bot.chunking import split_sentences
-
-    sentences = [a.text[s:e] for a in real_articles() for s, e in split_sentences(a.text)]
-    rng = random.Random(seed)
-    made = []
-    for number in range(count):
-        picked = rng.sample(range(len(sentences)), k=rng.randint(8, 16))
-        made.append((f"Synthetic report {number}", picked))
-    return made
-
-
 def phase_ingest(work: Path, chunks_wanted: int) -> dict[str, Any]:
     """Ingest recombined articles with the real pipeline; compare with the bare encoder."""
     from bot.chunking import chunk_article, split_sentences
@@ -122,86 +109,67 @@ def phase_ingest(work: Path, chunks_wanted: int) -> dict[str, Any]:
 
 
 def phase_build(work: Path, chunks_wanted: int) -> dict[str, Any]:
-    """Build an index of about `chunks_wanted` chunks from recombined real sentences.
+    """Build an index of about `chunks_wanted` chunks: the real corpus among varied filler news.
 
-    Each distinct sentence of the corpus is embedded once with the real model; a chunk's vector
-    is the normalised mean of its sentences' vectors, its statements are the statements the
-    real analysis found in those sentences, and its reported sentences carry their own vectors,
-    as ingest stores them. Retrieval and attribution then run on real vectors
-    and real statements at the scale asked for, without hours of embedding.
+    The development corpus goes in through the real ingest (real vectors, statements and
+    sentences), so the questions have their real answers; the rest is invented news of many
+    shapes and names (`benchmarks/corpus.py`), as an index of years of news would hold. A
+    filler chunk's vector is the normalised mean of its sentences' vectors, and each reported
+    sentence carries its own, as ingest stores them.
     """
     import numpy as np
+    from corpus import filler_articles, sentence_vector, shape_examples
 
     from bot.articles import Article, article_id
-    from bot.chunking import chunk_article, reported_sentences, split_sentences
-    from bot.claims import analyse
+    from bot.chunking import chunk_article, reported_sentences
     from bot.config import Settings
     from bot.embeddings import default_embeddings, pack_vector
+    from bot.ingest import ingest
     from bot.records import StoredArticle
     from bot.store import open_store
 
-    originals = real_articles()
-    sentences: list[str] = []
-    said: dict[int, list[dict[str, Any]]] = {}
-    for article, (statements, _) in zip(originals, analyse(originals), strict=True):
-        for s, e in split_sentences(article.text):
-            sid = len(sentences)
-            sentences.append(article.text[s:e])
-            for st in statements:
-                if st["start"] >= s and st["end"] <= e:
-                    said.setdefault(sid, []).append(
-                        {**st, "start": st["start"] - s, "end": st["end"] - s}
-                    )
-    embeddings = default_embeddings()
-    vectors = np.asarray(embeddings.embed_documents(sentences), dtype=np.float32)
-    packed = [pack_vector(v.tolist()) for v in vectors]
-    statement_vecs = {sid: [packed[sid]] * len(items) for sid, items in said.items()}
     settings = Settings(index_dir=work / f"scale-{chunks_wanted}")
     index = open_store(settings, create=True)
-    rng = random.Random(chunks_wanted)
-    total = 0
-    number = 0
-    pending_vectors: list[tuple[Any, list[float]]] = []
-    pending_articles: list[tuple[Any, list[Any], list[dict[str, Any]]]] = []
+    embeddings = default_embeddings()
     started = time.perf_counter()
+    total = ingest(CORPUS, index, embeddings).chunks_embedded
+    shapes = np.asarray(embeddings.embed_documents(shape_examples()), dtype=np.float32)
+    filler = filler_articles(seed=chunks_wanted, pool=max(200, chunks_wanted // 10))
+    pending_vectors: list[tuple[Any, list[float]]] = []
+    pending_articles: list[StoredArticle] = []
+    number = 0
     while total < chunks_wanted:
-        ids = rng.sample(range(len(sentences)), k=rng.randint(8, 16))
-        offsets = []
-        parts = []
+        title, sentences = next(filler)
+        starts: dict[int, Any] = {}
+        parts: list[str] = []
         cursor = 0
-        for sid in ids:
-            offsets.append((sid, cursor))
-            parts.append(sentences[sid])
-            cursor += len(sentences[sid]) + 1
-        text = "\n".join(parts)
+        for shape, sentence in sentences:
+            starts[cursor] = sentence_vector(shapes, shape, sentence)
+            parts.append(sentence)
+            cursor += len(sentence) + 1
+        text = " ".join(parts)
         article = Article(
             id=article_id(text + str(number)),
-            title=f"Recombined report {number}",
-            outlet=rng.choice(["Wire A", "Wire B", "Daily C"]),
-            published="2025-12-01",
+            title=title,
+            outlet=["Wire A", "Wire B", "Daily C"][number % 3],
+            published=f"20{20 + number % 10}-0{1 + number % 9}-1{number % 9}",
             url=None,
-            path=str(work / f"scale-{chunks_wanted}" / f"{number}.txt"),
+            path=str(settings.index_dir / f"{number}.txt"),
             text=text,
         )
         chunks = chunk_article(article)
-        statements = []
-        for sid, at in offsets:
-            for st, vec in zip(said.get(sid, []), statement_vecs.get(sid, []), strict=True):
-                statements.append(
-                    {**st, "start": st["start"] + at, "end": st["end"] + at, "vec": vec}
-                )
         for chunk in chunks:
-            members = [sid for sid, at in offsets if chunk.start <= at < chunk.end]
-            mean = vectors[members].mean(axis=0)
+            members = [v for at, v in starts.items() if chunk.start <= at < chunk.end]
+            mean = np.mean(members or list(starts.values()), axis=0)
             pending_vectors.append((chunk, (mean / np.linalg.norm(mean)).tolist()))
-        starts = {at: sid for sid, at in offsets}
-        # A reported sentence is one of the corpus's sentences: its real vector, embedded once.
         reported = [
-            (s, e, packed[starts[s]])
+            (s, e, pack_vector(starts[s].tolist()))
             for s, e in reported_sentences(text)
-            if s in starts and e - s == len(sentences[starts[s]])
+            if s in starts
         ]
-        pending_articles.append((article, chunks, statements, reported))
+        pending_articles.append(
+            StoredArticle(article, [(c.position, c.start, c.end) for c in chunks], [], [], reported)
+        )
         total += len(chunks)
         number += 1
         if len(pending_vectors) >= 2000 or total >= chunks_wanted:
@@ -213,19 +181,12 @@ def phase_build(work: Path, chunks_wanted: int) -> dict[str, Any]:
                     {"article_id": c.article_id, "position": c.position} for c, _ in pending_vectors
                 ],
             )
-            index.records.put_articles(
-                [
-                    StoredArticle(
-                        art, [(c.position, c.start, c.end) for c in cs], found, [], reported
-                    )
-                    for art, cs, found, reported in pending_articles
-                ]
-            )
-            index.records.set_paths({art.path: art.id for art, _, _, _ in pending_articles})
+            index.records.put_articles(pending_articles)
+            index.records.set_paths({a.article.path: a.id for a in pending_articles})
             pending_vectors, pending_articles = [], []
     index.refresh()  # the local catalog (BM25 and all), as an answering host builds it
     built = time.perf_counter() - started
-    embeddings.prepare_fast_path(work / f"scale-{chunks_wanted}")
+    embeddings.prepare_fast_path(settings.index_dir)
     count = index.vector_count()
     index.close()
     return {"chunks": count, "articles": number, "build_s": built, "peak_rss_mb": peak_rss_mb()}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.errors import NewsbotError
 from bot.fulltext import FullText
 from bot.records import Records, StoredArticle
 from bot.vectors import VectorMatrix, pack
@@ -286,7 +287,9 @@ class Catalog(FullText):
         read before the listing: whatever is written after that read comes with a newer stamp,
         so the next sync sees it. Records are fetched a page at a time, outside any
         transaction; each article is applied whole, with its chunk vectors (`vectors` gives
-        them for chunk ids), new ones before gone ones are removed.
+        them for chunk ids), new ones before gone ones are removed. An article whose vectors
+        cannot be read now (another process is replacing it) is left for the next sync: the
+        cache then keeps its older generation, so the next look at the stamp syncs again.
         """
         with self._syncing():
             remote = records.generation()
@@ -295,10 +298,18 @@ class Catalog(FullText):
             listing = records.listing()
             local = self._revisions()
             wanted = {a: listed for a, listed in listing.items() if local.get(a) != listed.rev}
+            complete = True
             for page in records.fetch(wanted):
-                found = vectors([cid for article in page for cid in _chunk_ids(article)])
+                try:
+                    found = vectors([cid for article in page for cid in _chunk_ids(article)])
+                except NewsbotError as exc:
+                    logger.info("catalog cache: %d article(s) left for later: %s", len(page), exc)
+                    complete = False
+                    continue
+                whole = [a for a in page if all(c in found for c in _chunk_ids(a))]
+                complete = complete and len(whole) == len(page)
                 with self.transaction() as db:
-                    for article in page:
+                    for article in whole:
                         if article.id in local:
                             self._remove_article(db, article.id)  # an older revision
                         self._add_article(db, article, found)
@@ -309,13 +320,14 @@ class Catalog(FullText):
                     self._remove_article(db, article_id)
                 if gone:
                     _new_vectors_token(db)
-                db.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
-                    (remote or "",),
-                )
+                if complete:
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
+                        (remote or "",),
+                    )
             if wanted or gone:
                 logger.info("catalog cache: %d article(s) in, %d out", len(wanted), len(gone))
-            return remote
+            return remote if complete else self.generation()
 
     @contextmanager
     def _syncing(self) -> Iterator[None]:
@@ -409,6 +421,10 @@ class Catalog(FullText):
     ) -> list[tuple[str, str, float]]:
         """Return the nearest chunks by their cached vectors: (chunk id, article id, cosine)."""
         return self._vectors().search(query, limit, allowed)
+
+    def _chunk_total(self) -> int:
+        """Return how many chunks are searched (those with a cached vector, or all)."""
+        return len(self._vectors()) or self.counts()[1]
 
     def _vectors(self) -> VectorMatrix:
         """Return the matrix of every cached vector, reloaded when a sync changed them."""

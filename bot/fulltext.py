@@ -19,12 +19,19 @@ STOPWORDS = frozenset(
     your i me my not no than then so if about into over after before there here also just""".split()
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+# In an index this large, a word found in more than this share of its chunks is left out of
+# lexical search: its BM25 weight is small, and matching it would rank most of the index.
+COMMON_FROM = 1000  # chunks
+COMMON_SHARE = 0.1
 
 
 class FullText:
     """Full-text reads of the cache; `bot.catalog.Catalog` holds the database they read."""
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        raise NotImplementedError
+
+    def _chunk_total(self) -> int:
         raise NotImplementedError
 
     def lexical_search(
@@ -36,6 +43,7 @@ class FullText:
         )
         if not words:
             return []
+        words = self._distinctive(words)
         match = " OR ".join('"' + w.replace('"', "") + '"' for w in words)
         fetch = limit if allowed is None else limit * 4
         rows = self._rows(
@@ -47,6 +55,22 @@ class FullText:
         if allowed is not None:
             hits = [h for h in hits if h[1] in allowed]
         return hits[:limit]
+
+    def _distinctive(self, words: list[str]) -> list[str]:
+        """Leave out the words too common in a large index to say which chunks matter.
+
+        If every word is that common, the rarest one is kept.
+        """
+        total = self._chunk_total()
+        if len(words) < 2 or total < COMMON_FROM:
+            return words
+        frequency = {
+            w: int(rows[0][0]) if rows else 0
+            for w in words
+            for rows in [self._rows("SELECT doc FROM chunks_vocab WHERE term = ?", [w])]
+        }
+        kept = [w for w in words if frequency[w] <= COMMON_SHARE * total]
+        return kept or [min(words, key=lambda w: frequency[w])]
 
     def document_frequency(self, term: str, *, prefix: bool = False) -> int:
         """Count the chunks that contain a word or phrase (its last word as a prefix)."""

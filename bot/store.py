@@ -231,16 +231,21 @@ class Index:
         return int(self._vectors(self.collection.count))
 
     def chunk_vectors(self, chunk_ids: list[str]) -> dict[str, Any]:
-        """Return the stored vectors of these chunks (those Chroma has), by chunk id."""
+        """Return the stored vectors of these chunks (those Chroma has), by chunk id.
+
+        An embedded handle can fail to find vectors another process just replaced; a fresh
+        handle is tried once before the failure is given.
+        """
         found: dict[str, Any] = {}
         for start in range(0, len(chunk_ids), MAX_BATCH):
-            page = self._vectors(
-                partial(
-                    self.collection.get,
-                    ids=chunk_ids[start : start + MAX_BATCH],
-                    include=["embeddings"],
-                )
-            )
+            ids = chunk_ids[start : start + MAX_BATCH]
+            try:
+                page = self._vectors(partial(self.collection.get, ids=ids, include=["embeddings"]))
+            except StoreUnavailable:
+                if self._reopen is None:
+                    raise
+                self._rebind()
+                page = self._vectors(partial(self.collection.get, ids=ids, include=["embeddings"]))
             vectors = page["embeddings"]
             for cid, vector in zip(page["ids"], [] if vectors is None else vectors, strict=True):
                 found[cid] = vector

@@ -118,3 +118,36 @@ def test_without_a_current_stamp_the_reader_asks_chroma(
         assert reader.generation == reader.records.generation()
     finally:
         reader.close()
+
+
+# --- lexical search at scale ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_words_most_chunks_hold_are_left_out_of_lexical_search_in_a_large_index(
+    tmp_path: Path, fake_embeddings, monkeypatch: pytest.MonkeyPatch, large: bool
+) -> None:
+    import bot.fulltext
+
+    folder = tmp_path / "articles"
+    for number in range(12):
+        extra = " A zebra crossed the quay at dawn." if number == 3 else ""
+        write(
+            folder,
+            f"{number}.txt",
+            f"title: Port report {number}\noutlet: Harbour Gazette\n---\n"
+            f"The harbour master said cargo volume number {number} was steady.{extra}\n",
+        )
+    index = open_store(Settings(index_dir=tmp_path / "index"), create=True)
+    try:
+        ingest([folder], index, fake_embeddings)
+        if large:  # this small index searched as a large one would be
+            monkeypatch.setattr(bot.fulltext, "COMMON_FROM", 10)
+        hits = index.catalog.lexical_search("harbour zebra", 20)
+        zebra = {h[1] for h in hits if "zebra" in index.catalog.chunk_text(h[0])}
+        assert len(zebra) == 1 and hits[0][1] in zebra  # the rare word ranks first either way
+        assert len(hits) == (1 if large else 12)
+        # Only common words: the rarest is searched, not nothing.
+        assert len(index.catalog.lexical_search("harbour master", 20)) == 12
+    finally:
+        index.close()
