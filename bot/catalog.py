@@ -19,13 +19,14 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bot.errors import NewsbotError
 from bot.fulltext import FullText
 from bot.records import Records, StoredArticle
-from bot.vectors import VectorMatrix, pack
+from bot.vectors import MatrixCache, VectorMatrix, full_vectors, pack, read_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +170,7 @@ class Catalog(FullText):
         self.path = path
         self._lock = threading.RLock()
         self._sync_lock = threading.Lock()
-        self._matrix_lock = threading.Lock()
-        self._matrix: tuple[str, VectorMatrix] | None = None  # (vectors token, matrix)
+        self._matrix = MatrixCache()
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = _connect(path)
@@ -429,23 +429,11 @@ class Catalog(FullText):
     def _vectors(self) -> VectorMatrix:
         """Return the matrix of every cached vector, reloaded when a sync changed them."""
         rows = self._rows("SELECT value FROM meta WHERE key = 'vectors'")
-        token = str(rows[0][0]) if rows else ""
-        with self._matrix_lock:
-            if self._matrix is None or self._matrix[0] != token:
-                with self._lock:
-                    # One read transaction: the count and the rows agree.
-                    self._db.execute("BEGIN")
-                    try:
-                        count = self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-                        cursor = self._db.execute(
-                            "SELECT c.id, c.article_id, v.vec FROM vectors v "
-                            "JOIN chunks c ON c.rowid = v.chunk_rowid"
-                        )
-                        matrix = VectorMatrix.from_rows(cursor, int(count))
-                    finally:
-                        self._db.execute("COMMIT")
-                self._matrix = (token, matrix)
-            return self._matrix[1]
+        return self._matrix.get(str(rows[0][0]) if rows else "", self._read_matrix)
+
+    def _read_matrix(self) -> VectorMatrix:
+        with self._lock:
+            return read_matrix(self._db, partial(full_vectors, self._rows))
 
     def chunk_spans(self, chunk_ids: Iterable[str]) -> dict[str, tuple[str, int, int, int]]:
         """Return chunk id -> (article id, position, start, end)."""

@@ -1,18 +1,32 @@
-"""Dense search over the chunk vectors the local cache holds: exact cosine, one matrix product.
+"""Dense search over the chunk vectors the local cache holds, without Chroma and without an index.
 
 The cache (`bot.catalog`) keeps a float32 copy of every chunk vector Chroma holds; this module
-turns them into one matrix and ranks it against a question's vector. Exact search over a
-matrix needs no index to load and no Chroma call per question, which is what lets an answer
-start without importing Chroma at all; at 100,000 chunks it is one product of a 100,000 x 384
-matrix, a few milliseconds.
+turns them into one matrix and ranks it against a question's vector, so an answer needs no
+Chroma call and no index to load. Up to `EXACT_UP_TO` chunks the matrix holds the vectors
+themselves and the search is exact. Above that, holding and scanning every 384-float vector
+would cost a warm process its memory and each question tens of milliseconds, so the matrix
+holds each vector projected on its `REDUCED` main directions (found from a sample of the
+vectors themselves): the projected scores pick `RESCORED` candidates, and their full vectors,
+read back from the cache, give the exact cosine that ranks them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+
+EXACT_UP_TO = 50_000  # chunks searched exactly, every vector held whole
+REDUCED = 128  # directions kept above that
+RESCORED = 512  # candidates of the projected search whose exact cosine is computed
+SAMPLE = 20_000  # vectors the directions are found from
+BLOCK = 8192  # vectors projected at a time while loading
+
+Rows = Iterable[tuple[int, str, str, bytes]]  # (vector row id, chunk id, article id, vector)
+Fetch = Callable[[list[int]], dict[int, bytes]]  # vector row ids -> packed vectors
 
 
 def pack(vector: Any) -> bytes:
@@ -20,13 +34,39 @@ def pack(vector: Any) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
 
-class VectorMatrix:
-    """Every cached chunk vector, one unit-length row each, with its chunk and article."""
+def _unit(rows: Any) -> Any:
+    """Scale each row to unit length, in place (no temporary the size of the matrix)."""
+    norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))[:, None]
+    rows /= np.where(norms > 0, norms, 1.0)
+    return rows
 
-    def __init__(self, chunk_ids: list[str], article_ids: list[str], matrix: Any) -> None:
+
+def directions(sample: Any, count: int | None = None) -> Any:
+    """Return the main directions of unit vectors (`REDUCED` of them) as a basis, one a column."""
+    vectors = _unit(np.array(sample, dtype=np.float32))
+    _, eigenvectors = np.linalg.eigh(vectors.T @ vectors)
+    return np.ascontiguousarray(eigenvectors[:, ::-1][:, : count or REDUCED], dtype=np.float32)
+
+
+class VectorMatrix:
+    """Every cached chunk vector, one row each, with its chunk, article and cache row id."""
+
+    def __init__(
+        self,
+        chunk_ids: list[str],
+        article_ids: list[str],
+        matrix: Any,
+        *,
+        rowids: Any = None,
+        basis: Any = None,
+        fetch: Fetch | None = None,
+    ) -> None:
         self.chunk_ids = chunk_ids
         self.article_ids = article_ids
-        self.matrix = matrix
+        self.matrix = matrix  # unit vectors, or their projections on `basis`
+        self.rowids = rowids
+        self.basis = basis
+        self._fetch = fetch
         names = sorted(set(article_ids))
         self._article_index = {a: i for i, a in enumerate(names)}
         self._article_of_row = np.fromiter(
@@ -34,26 +74,45 @@ class VectorMatrix:
         )
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str, str, bytes]], count: int) -> VectorMatrix:
-        """Build the matrix from (chunk id, article id, packed vector) rows, `count` at most."""
+    def load(
+        cls, rows: Rows, count: int, *, sample: Any = None, fetch: Fetch | None = None
+    ) -> VectorMatrix:
+        """Build the matrix from the cache's rows, `count` at most.
+
+        With a sample of the vectors (and a way to fetch full vectors back), the rows are
+        held projected on the sample's main directions; without, held whole.
+        """
+        basis = directions(sample) if sample is not None and len(sample) else None
         chunk_ids: list[str] = []
         article_ids: list[str] = []
-        matrix: Any = None
-        for chunk_id, article_id, blob in rows:
+        rowids: list[int] = []
+        blocks: list[Any] = []
+        block: list[Any] = []
+        width = 0
+        for rowid, chunk_id, article_id, blob in rows:
             vector = np.frombuffer(blob, dtype=np.float32)
-            if matrix is None:
-                matrix = np.empty((count, vector.shape[0]), dtype=np.float32)
-            if len(chunk_ids) >= count or vector.shape[0] != matrix.shape[1]:
+            width = width or vector.shape[0]
+            if len(chunk_ids) >= count or vector.shape[0] != width:
                 continue  # written after the count was taken, or of another model: skip
-            matrix[len(chunk_ids)] = vector
+            block.append(vector)
             chunk_ids.append(chunk_id)
             article_ids.append(article_id)
-        if matrix is None:
+            rowids.append(rowid)
+            if len(block) == BLOCK:
+                blocks.append(_held(block, basis))
+                block = []
+        if block:
+            blocks.append(_held(block, basis))
+        if not blocks:
             return cls([], [], np.empty((0, 0), dtype=np.float32))
-        matrix = matrix[: len(chunk_ids)]
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        matrix /= np.where(norms > 0, norms, 1.0)
-        return cls(chunk_ids, article_ids, matrix)
+        return cls(
+            chunk_ids,
+            article_ids,
+            np.concatenate(blocks) if len(blocks) > 1 else blocks[0],
+            rowids=np.asarray(rowids, dtype=np.int64),
+            basis=basis,
+            fetch=fetch if basis is not None else None,
+        )
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -65,13 +124,16 @@ class VectorMatrix:
         if not len(self) or limit <= 0:
             return []
         vector = np.asarray(query, dtype=np.float32)
-        if vector.shape[0] != self.matrix.shape[1]:
+        width = self.matrix.shape[1] if self.basis is None else self.basis.shape[0]
+        if vector.shape[0] != width:
             raise ValueError(
-                f"a {vector.shape[0]}-dimensional question against "
-                f"{self.matrix.shape[1]}-dimensional chunk vectors: re-ingest with one model"
+                f"a {vector.shape[0]}-dimensional question against {width}-dimensional chunk "
+                "vectors: re-ingest with one model"
             )
         norm = float(np.linalg.norm(vector))
-        scores = self.matrix @ (vector / norm if norm > 0 else vector)
+        vector = vector / norm if norm > 0 else vector
+        probe = vector if self.basis is None else vector @ self.basis
+        scores = self.matrix @ probe
         if allowed is not None:
             wanted = [self._article_index[a] for a in allowed if a in self._article_index]
             keep = np.isin(self._article_of_row, np.asarray(wanted, dtype=np.int32))
@@ -80,6 +142,76 @@ class VectorMatrix:
             if not limit:
                 return []
         limit = min(limit, len(self))
-        best = np.argpartition(-scores, limit - 1)[:limit]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(self.chunk_ids[i], self.article_ids[i], float(scores[i])) for i in best]
+        if self.basis is None or self._fetch is None:
+            best = _top(scores, limit)
+            return [(self.chunk_ids[i], self.article_ids[i], float(scores[i])) for i in best]
+        candidates = _top(scores, min(len(self), max(RESCORED, limit)))
+        candidates = candidates[np.isfinite(scores[candidates])]
+        full = self._fetch([int(r) for r in self.rowids[candidates]])
+        exact: dict[int, float] = {}
+        for i, rowid in zip(candidates, self.rowids[candidates], strict=True):
+            blob = full.get(int(rowid))
+            if blob is None:
+                continue  # removed from the cache since the matrix was loaded
+            whole = np.frombuffer(blob, dtype=np.float32)
+            length = float(np.linalg.norm(whole))
+            exact[int(i)] = float(whole @ vector) / length if length > 0 else 0.0
+        ranked = sorted(exact, key=lambda i: -exact[i])[:limit]
+        return [(self.chunk_ids[i], self.article_ids[i], exact[i]) for i in ranked]
+
+
+class MatrixCache:
+    """One process's matrix of a cache's vectors, loaded again when their token changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: tuple[str, VectorMatrix] | None = None
+
+    def get(self, token: str, load: Callable[[], VectorMatrix]) -> VectorMatrix:
+        """Return the matrix for this token, loading it if the one held is older."""
+        with self._lock:
+            if self._held is None or self._held[0] != token:
+                self._held = (token, load())
+            return self._held[1]
+
+
+def full_vectors(
+    rows: Callable[[str, list[int]], list[Any]], rowids: list[int]
+) -> dict[int, bytes]:
+    """Return the cached vectors of these vector rows (`rows` runs a query on the cache)."""
+    if not rowids:
+        return {}
+    marks = ",".join("?" * len(rowids))
+    found = rows(f"SELECT chunk_rowid, vec FROM vectors WHERE chunk_rowid IN ({marks})", rowids)
+    return {int(r[0]): bytes(r[1]) for r in found}
+
+
+def read_matrix(db: sqlite3.Connection, fetch: Fetch) -> VectorMatrix:
+    """Load the matrix from the cache's `vectors` table, in one read transaction."""
+    db.execute("BEGIN")
+    try:
+        count = int(db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+        sample = None
+        if count > EXACT_UP_TO:
+            step = count // SAMPLE + 1
+            sample = [
+                np.frombuffer(r[0], dtype=np.float32)
+                for r in db.execute("SELECT vec FROM vectors WHERE chunk_rowid % ? = 0", (step,))
+            ]
+        cursor = db.execute(
+            "SELECT v.chunk_rowid, c.id, c.article_id, v.vec FROM vectors v "
+            "JOIN chunks c ON c.rowid = v.chunk_rowid"
+        )
+        return VectorMatrix.load(cursor, count, sample=sample, fetch=fetch)
+    finally:
+        db.execute("COMMIT")
+
+
+def _held(block: list[Any], basis: Any) -> Any:
+    rows = _unit(np.array(block, dtype=np.float32))
+    return rows if basis is None else np.ascontiguousarray(rows @ basis)
+
+
+def _top(scores: Any, count: int) -> Any:
+    best = np.argpartition(-scores, count - 1)[:count]
+    return best[np.argsort(-scores[best], kind="stable")]

@@ -17,8 +17,8 @@ from bot.vectors import VectorMatrix, pack
 
 
 def matrix(rows: dict[str, tuple[str, list[float]]]) -> VectorMatrix:
-    packed = [(cid, art, pack(vec)) for cid, (art, vec) in rows.items()]
-    return VectorMatrix.from_rows(iter(packed), len(packed))
+    packed = [(n, cid, art, pack(vec)) for n, (cid, (art, vec)) in enumerate(rows.items())]
+    return VectorMatrix.load(iter(packed), len(packed))
 
 
 ROWS = {
@@ -48,15 +48,63 @@ def test_allowed_articles_restrict_the_hits() -> None:
 
 
 def test_an_empty_cache_finds_nothing_and_another_model_is_refused() -> None:
-    assert VectorMatrix.from_rows(iter([]), 0).search([1.0, 0.0], 5) == []
+    assert VectorMatrix.load(iter([]), 0).search([1.0, 0.0], 5) == []
     with pytest.raises(ValueError, match="re-ingest with one model"):
         matrix(ROWS).search([1.0, 0.0], 2)
 
 
 def test_rows_beyond_the_count_are_skipped() -> None:
-    packed = [(cid, art, pack(vec)) for cid, (art, vec) in ROWS.items()]
-    loaded = VectorMatrix.from_rows(iter(packed), 2)
+    packed = [(n, cid, art, pack(vec)) for n, (cid, (art, vec)) in enumerate(ROWS.items())]
+    loaded = VectorMatrix.load(iter(packed), 2)
     assert len(loaded) == 2 and loaded.matrix.dtype == np.float32
+
+
+def clustered(count: int, width: int, seed: int) -> np.ndarray:
+    """Unit vectors near a few main directions, as sentence embeddings are: most of their
+    length in a dozen directions, a little spread over all the others."""
+    shared = np.random.default_rng(0).standard_normal((12, width))  # the same for every call
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((count, 12)) @ shared + 0.3 * rng.standard_normal((count, width))
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_a_large_matrix_held_projected_ranks_by_the_exact_cosine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bot.vectors
+
+    monkeypatch.setattr(bot.vectors, "REDUCED", 16)
+    monkeypatch.setattr(bot.vectors, "RESCORED", 64)
+    vectors = clustered(3000, 64, seed=5)
+    rows = [(n * 7, f"a{n // 3}:{n % 3}", f"a{n // 3}", pack(v)) for n, v in enumerate(vectors)]
+    stored = {rowid: blob for rowid, _, _, blob in rows}
+    fetched: list[int] = []
+
+    def fetch(rowids: list[int]) -> dict[int, bytes]:
+        fetched.extend(rowids)
+        return {r: stored[r] for r in rowids}
+
+    exact = VectorMatrix.load(iter(rows), len(rows))
+    reduced = VectorMatrix.load(iter(rows), len(rows), sample=vectors[::5], fetch=fetch)
+    assert reduced.matrix.shape == (3000, 16) and exact.matrix.shape == (3000, 64)
+    found = 0
+    for query in clustered(40, 64, seed=9):
+        truth = exact.search(query, 10)
+        approx = reduced.search(query, 10)
+        assert len(fetched) == 64  # only the candidates' full vectors are read back
+        fetched.clear()
+        found += len({h[0] for h in truth} & {h[0] for h in approx})
+        scores = dict((cid, score) for cid, _, score in truth)
+        for cid, _, score in approx:
+            assert score == pytest.approx(
+                float(vectors[int(cid[1:].split(":")[0]) * 3 + int(cid.split(":")[1])] @ query),
+                abs=1e-5,
+            )
+            if cid in scores:
+                assert score == pytest.approx(scores[cid], abs=1e-5)
+    assert found / 400 >= 0.9  # recall of the exact top ten
+    allowed = reduced.search(clustered(1, 64, seed=1)[0], 5, allowed={"a7", "a8"})
+    assert {h[1] for h in allowed} <= {"a7", "a8"} and len(allowed) == 5
 
 
 @pytest.fixture
