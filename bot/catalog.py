@@ -276,23 +276,23 @@ class Catalog(FullText):
 
     def sync(
         self,
+        remote: str | None,
         records: Records,
         vectors: Callable[[list[str]], dict[str, Any]],
         *,
         force: bool = False,
     ) -> str | None:
-        """Catch up with the records in Chroma if their generation moved; return it.
+        """Catch up with the records in Chroma if their generation (`remote`) moved; return it.
 
-        One sync at a time per cache file, across threads and processes. The generation is
-        read before the listing: whatever is written after that read comes with a newer stamp,
-        so the next sync sees it. Records are fetched a page at a time, outside any
+        One sync at a time per cache file, across threads and processes. The caller reads the
+        generation before the listing: whatever is written after that read comes with a newer
+        stamp, so the next sync sees it. Records are fetched a page at a time, outside any
         transaction; each article is applied whole, with its chunk vectors (`vectors` gives
         them for chunk ids), new ones before gone ones are removed. An article whose vectors
         cannot be read now (another process is replacing it) is left for the next sync: the
         cache then keeps its older generation, so the next look at the stamp syncs again.
         """
         with self._syncing():
-            remote = records.generation()
             if remote == self.generation() and not force:
                 return remote
             listing = records.listing()
@@ -303,17 +303,22 @@ class Catalog(FullText):
                 try:
                     found = vectors([cid for article in page for cid in _chunk_ids(article)])
                 except NewsbotError as exc:
-                    logger.info("catalog cache: %d article(s) left for later: %s", len(page), exc)
+                    logger.warning(
+                        "catalog cache: %d article(s) left for later: %s", len(page), exc
+                    )
                     complete = False
                     continue
-                whole = [a for a in page if all(c in found for c in _chunk_ids(a))]
-                complete = complete and len(whole) == len(page)
+                for article in page:
+                    if not all(c in found for c in _chunk_ids(article)):
+                        # Committed articles have their vectors; found lexically meanwhile.
+                        logger.warning("catalog cache: article %s has no vectors", article.id)
                 with self.transaction() as db:
-                    for article in whole:
+                    for article in page:
                         if article.id in local:
                             self._remove_article(db, article.id)  # an older revision
                         self._add_article(db, article, found)
-                    _new_vectors_token(db)
+                    if page:
+                        _new_vectors_token(db)
             gone = [a for a in local if a not in listing]
             with self.transaction() as db:
                 for article_id in gone:
@@ -432,8 +437,12 @@ class Catalog(FullText):
         return self._matrix.get(str(rows[0][0]) if rows else "", self._read_matrix)
 
     def _read_matrix(self) -> VectorMatrix:
-        with self._lock:
-            return read_matrix(self._db, partial(full_vectors, self._rows))
+        # A connection of its own: other reads of the cache go on while the matrix loads.
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            return read_matrix(db, partial(full_vectors, self._rows))
+        finally:
+            db.close()
 
     def chunk_spans(self, chunk_ids: Iterable[str]) -> dict[str, tuple[str, int, int, int]]:
         """Return chunk id -> (article id, position, start, end)."""

@@ -26,6 +26,10 @@ class StoreUnavailable(NewsbotError):
         super().__init__(f"cannot use the index at {target}: {reason}")
 
 
+class ModelMismatch(NewsbotError):
+    """A question embedded by one model asked of vectors another model made."""
+
+
 class UnreadableArticle(NewsbotError):
     """A file could not be turned into an article."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +24,12 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # lexical search: its BM25 weight is small, and matching it would rank most of the index.
 COMMON_FROM = 1000  # chunks
 COMMON_SHARE = 0.1
+
+
+def _folded(word: str) -> str:
+    """Return a word as the FTS5 vocabulary holds it: lower case, accents removed."""
+    plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii")
+    return (plain or word).lower()
 
 
 class FullText:
@@ -67,7 +74,7 @@ class FullText:
         frequency = {
             w: int(rows[0][0]) if rows else 0
             for w in words
-            for rows in [self._rows("SELECT doc FROM chunks_vocab WHERE term = ?", [w])]
+            for rows in [self._rows("SELECT doc FROM chunks_vocab WHERE term = ?", [_folded(w)])]
         }
         kept = [w for w in words if frequency[w] <= COMMON_SHARE * total]
         return kept or [min(words, key=lambda w: frequency[w])]

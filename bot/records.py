@@ -46,7 +46,9 @@ PATHS = "newsbot_paths"
 META = "newsbot_meta"
 FORMAT = 1  # of the article blob; a reader refuses records of a format it does not know
 GENERATION = "generation"
-STAMP_FILE = "generation"  # in an embedded index folder: the generation last stamped
+# In an embedded store's Chroma folder: the generation last stamped. Kept inside it so that a
+# Chroma folder restored or copied from elsewhere brings its own stamp (or none).
+STAMP_FILE = "newsbot-generation"
 PAGE = 100  # article blobs fetched or written per request (each holds a whole article)
 LIST_PAGE = 5000  # ids or small metadata fetched per request
 # A mark of a write in flight left by another host is trusted to be live this long. A batch's
@@ -272,6 +274,11 @@ class Records:
         """Write a fresh generation token: readers then know to refresh."""
         token = uuid.uuid4().hex
         self.written.add(token)
+        if self.stamp_folder is not None:
+            # No stamp while the generation moves: a crash before the new one is written
+            # leaves readers asking Chroma, never trusting an older stamp.
+            with contextlib.suppress(OSError):
+                (self.stamp_folder / STAMP_FILE).unlink(missing_ok=True)
         self._call(
             lambda: self.meta.upsert(
                 ids=[GENERATION],
@@ -284,8 +291,6 @@ class Records:
                 write_stamp(self.stamp_folder, token)
             except OSError as exc:
                 # Readers then open Chroma to look at the generation: slower, never wrong.
-                with contextlib.suppress(OSError):
-                    (self.stamp_folder / STAMP_FILE).unlink(missing_ok=True)
                 logger.warning("cannot stamp the generation in %s: %s", self.stamp_folder, exc)
         return token
 

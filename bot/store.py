@@ -145,9 +145,9 @@ class Index:
             self._next_check = time.monotonic() + CHECK_INTERVAL
             self._written = len(self._own)
             if self.embedded and not force:
-                # Every write that moves the generation (this process's too) stamps it beside
-                # the store as well.
-                stamped = read_stamp(self.folder)
+                # Every write that moves the generation (this process's too) stamps it in the
+                # Chroma folder as well.
+                stamped = read_stamp(self.folder / "chroma")
                 if stamped is not None and stamped == self._catalog.generation():
                     self.generation = stamped
                     return stamped
@@ -156,7 +156,9 @@ class Index:
             if remote != chroma.opened and remote not in self._own:
                 self._rebind()
             chroma.opened = remote
-            self.generation = self._catalog.sync(chroma.records, self.chunk_vectors, force=force)
+            self.generation = self._catalog.sync(
+                remote, chroma.records, self.chunk_vectors, force=force
+            )
             return self.generation
 
     def _rebind(self) -> None:
@@ -360,9 +362,9 @@ def _records(
         raise StoreUnavailable(target, str(exc) or type(exc).__name__) from exc
 
 
-def _cache_current(index_dir: Path) -> bool:
-    """Say whether the cache in a folder serves the generation last stamped beside it."""
-    stamped = read_stamp(index_dir)
+def _cache_current(index_dir: Path, chroma_dir: Path) -> bool:
+    """Say whether the cache in a folder serves the generation stamped in its Chroma folder."""
+    stamped = read_stamp(chroma_dir)
     cache = index_dir / CACHE_FILE
     if stamped is None or not cache.is_file():
         return False
@@ -448,7 +450,7 @@ def open_store(settings: Settings, *, create: bool = False) -> Index:
                 chroma_dir = scratch / "chroma"
             open_client = partial(_embedded_client, chroma_dir, target)
             reopen = partial(_fresh_client, chroma_dir, target)
-        stamp_folder = None if server or readonly else index_dir
+        stamp_folder = None if server or readonly else chroma_dir
 
         def connect() -> Chroma:
             client = open_client()
@@ -458,7 +460,7 @@ def open_store(settings: Settings, *, create: bool = False) -> Index:
             return Chroma(client, collection, records, opened)
 
         # An embedded reader whose cache is current answers without opening Chroma.
-        lazy = stamp_folder is not None and not create and _cache_current(index_dir)
+        lazy = stamp_folder is not None and not create and _cache_current(index_dir, chroma_dir)
         chroma = None if lazy else connect()
         if readonly and scratch is None:
             scratch = Path(tempfile.mkdtemp(prefix="newsbot-catalog-"))

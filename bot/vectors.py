@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.errors import ModelMismatch
+
 EXACT_UP_TO = 50_000  # chunks searched exactly, every vector held whole
 REDUCED = 128  # directions kept above that
 RESCORED = 512  # candidates of the projected search whose exact cosine is computed
@@ -126,7 +128,7 @@ class VectorMatrix:
         vector = np.asarray(query, dtype=np.float32)
         width = self.matrix.shape[1] if self.basis is None else self.basis.shape[0]
         if vector.shape[0] != width:
-            raise ValueError(
+            raise ModelMismatch(
                 f"a {vector.shape[0]}-dimensional question against {width}-dimensional chunk "
                 "vectors: re-ingest with one model"
             )

@@ -12,6 +12,7 @@ from samples import FLOOD, LAWSUIT, STRIKE, write
 import bot.articles.files
 import bot.ingest
 import bot.records
+from bot.chunking import reported_sentences
 from bot.config import Settings
 from bot.ingest import ingest
 from bot.records import Records
@@ -67,7 +68,13 @@ def test_first_ingest_adds_every_article(index, articles_dir, fake_embeddings) -
         "Floods close the Tessel crossing",
     }
     assert report.chunks_embedded == index.vector_count() > 0
-    assert fake_embeddings.texts_embedded == report.chunks_embedded
+    # Each chunk and each sentence an answer may quote is embedded once (no statements here).
+    texts = [index.catalog.article_text(r.id) for r in index.catalog.articles()]
+    sentences = sum(len(reported_sentences(t)) for t in texts)
+    assert sentences > 0
+    assert fake_embeddings.texts_embedded == report.chunks_embedded + sentences
+    stored = index.catalog.sentence_vectors(r.id for r in index.catalog.articles())
+    assert len(stored) == sentences
     assert_consistent(index)
 
 

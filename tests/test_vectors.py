@@ -9,6 +9,7 @@ import pytest
 from samples import FLOOD, LAWSUIT, STRIKE, write
 
 from bot.config import Settings
+from bot.errors import ModelMismatch, StoreUnavailable
 from bot.ingest import ingest
 from bot.records import STAMP_FILE, read_stamp
 from bot.retrieval import search
@@ -25,7 +26,7 @@ ROWS = {
     "a:0": ("a", [1.0, 0.0, 0.0]),
     "a:1": ("a", [0.6, 0.8, 0.0]),
     "b:0": ("b", [0.0, 2.0, 0.0]),  # not unit length: normalised on load
-    "c:0": ("c", [0.0, 0.0, -1.0]),
+    "c:0": ("c", [0.0, -0.5, -1.0]),
 }
 
 
@@ -49,7 +50,7 @@ def test_allowed_articles_restrict_the_hits() -> None:
 
 def test_an_empty_cache_finds_nothing_and_another_model_is_refused() -> None:
     assert VectorMatrix.load(iter([]), 0).search([1.0, 0.0], 5) == []
-    with pytest.raises(ValueError, match="re-ingest with one model"):
+    with pytest.raises(ModelMismatch, match="re-ingest with one model"):
         matrix(ROWS).search([1.0, 0.0], 2)
 
 
@@ -121,7 +122,7 @@ def test_a_current_embedded_cache_answers_without_opening_chroma(
     settings = Settings(index_dir=tmp_path / "index")
     writer = open_store(settings, create=True)
     ingest([folder], writer, fake_embeddings)
-    stamped = read_stamp(settings.index_dir)
+    stamped = read_stamp(settings.index_dir / "chroma")
     assert stamped == writer.records.generation()
     reader = open_store(settings)
     try:
@@ -139,7 +140,7 @@ def test_a_current_embedded_cache_answers_without_opening_chroma(
         flood = fake_embeddings.embed_query("Floods close the Tessel crossing")
         assert "Floods" in reader.catalog.chunk_text(reader.dense_search(flood, 1)[0][0])
         assert len(reader.catalog.articles()) == 3 and reader._chroma is None
-        assert reader.generation == read_stamp(settings.index_dir) != stamped
+        assert reader.generation == read_stamp(settings.index_dir / "chroma") != stamped
     finally:
         reader.close()
         writer.close()
@@ -153,7 +154,7 @@ def test_without_a_current_stamp_the_reader_asks_chroma(
     writer = open_store(settings, create=True)
     ingest([folder], writer, fake_embeddings)
     writer.close()
-    stamp_file = settings.index_dir / STAMP_FILE
+    stamp_file = settings.index_dir / "chroma" / STAMP_FILE
     if stamp == "missing":
         stamp_file.unlink()
     else:
@@ -197,5 +198,85 @@ def test_words_most_chunks_hold_are_left_out_of_lexical_search_in_a_large_index(
         assert len(hits) == (1 if large else 12)
         # Only common words: the rarest is searched, not nothing.
         assert len(index.catalog.lexical_search("harbour master", 20)) == 12
+    finally:
+        index.close()
+
+
+def test_a_generation_that_fails_to_move_leaves_no_stamp_to_trust(
+    tmp_path: Path, folder: Path, fake_embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(index_dir=tmp_path / "index")
+    writer = open_store(settings, create=True)
+    try:
+        ingest([folder], writer, fake_embeddings)
+        assert read_stamp(settings.index_dir / "chroma") is not None
+
+        def down(**_: object) -> None:
+            raise ConnectionError("the store went away")
+
+        monkeypatch.setattr(writer.records.meta, "upsert", down)
+        with pytest.raises(StoreUnavailable):
+            writer.records.bump()
+        assert read_stamp(settings.index_dir / "chroma") is None  # readers ask Chroma
+    finally:
+        writer.close()
+
+
+def test_a_sync_that_cannot_read_vectors_keeps_the_older_generation_and_retries(
+    tmp_path: Path, folder: Path, fake_embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(index_dir=tmp_path / "index")
+    writer = open_store(settings, create=True)
+    ingest([folder], writer, fake_embeddings)
+    before = writer.generation
+    reader = open_store(settings)
+    try:
+        real = reader.chunk_vectors
+        calls = []
+
+        def busy(chunk_ids: list[str]) -> dict:
+            calls.append(chunk_ids)
+            raise StoreUnavailable("test", "Error finding id")
+
+        monkeypatch.setattr(reader, "chunk_vectors", busy)
+        monkeypatch.setattr(writer, "refresh", lambda **_: None)  # the reader catches up alone
+        write(folder, "flood.txt", FLOOD)
+        ingest([folder], writer, fake_embeddings)
+        assert reader.refresh(force=True) == before != writer.records.generation()
+        assert calls and len(reader.catalog.articles()) == 2  # answers go on from the cache
+        monkeypatch.setattr(reader, "chunk_vectors", real)
+        assert reader.refresh(force=True) == writer.records.generation()
+        assert len(reader.catalog.articles()) == 3
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_a_large_index_is_searched_projected_through_the_cache(
+    tmp_path: Path, fake_embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.vectors
+
+    folder = tmp_path / "articles"
+    for number in range(30):
+        write(
+            folder,
+            f"{number}.txt",
+            f"title: Port report {number}\noutlet: Harbour Gazette\n---\n"
+            f"The harbour master said cargo volume {number} was steady at berth {number * 7}.\n",
+        )
+    index = open_store(Settings(index_dir=tmp_path / "index"), create=True)
+    try:
+        ingest([folder], index, fake_embeddings)
+        query = fake_embeddings.embed_query("cargo volume 12 steady at berth 84")
+        exact = index.dense_search(query, 5)
+        monkeypatch.setattr(bot.vectors, "EXACT_UP_TO", 10)
+        monkeypatch.setattr(bot.vectors, "REDUCED", 8)
+        index.catalog._matrix = bot.vectors.MatrixCache()  # loaded again, now projected
+        projected = index.dense_search(query, 5)
+        assert index.catalog._vectors().basis is not None
+        assert projected[0] == pytest.approx(exact[0])  # same best chunk, same exact cosine
+        # The same cosines in the same order (chunks that tie may trade places).
+        assert [round(h[2], 5) for h in projected] == [round(h[2], 5) for h in exact]
     finally:
         index.close()
