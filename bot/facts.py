@@ -148,7 +148,7 @@ def _names(sentence: str, question: str, excluded: list[str]) -> list[tuple[str,
     """Return the names of a sentence that the question does not already name."""
     asked = {fold(w) for w in _WORD.findall(question)}
     asked |= {fold(w) for name in excluded for w in _WORD.findall(name)}
-    # "Kyiv" in the question names the country "Sylvania" would answer with: not an answer.
+    # A capital in the question already names its country: that country is not an answer.
     countries = {c.name for w in _WORD.findall(question) for c in [_country(w)] if c}
     found = []
     for match in _NAME.finditer(sentence):
