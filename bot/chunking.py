@@ -53,11 +53,12 @@ def reported_sentences(text: str) -> list[tuple[int, int]]:
     These are the sentences an answer may quote as an outlet's own reporting; ingest embeds
     each of them once so that answering need not.
     """
-    return [
-        (s, e)
-        for s, e in split_sentences(unwrap(text))
-        if len(text[s:e].split()) >= 5 and not text[s:e].rstrip().endswith("?")
-    ]
+    return [(s, e) for s, e in split_sentences(unwrap(text)) if reportable(text[s:e])]
+
+
+def reportable(sentence: str) -> bool:
+    """Say whether a sentence can state a fact: five words or more, not a question."""
+    return len(sentence.split()) >= 5 and not sentence.rstrip().endswith("?")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

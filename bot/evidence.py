@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.catalog import ArticleRecord
-from bot.chunking import split_sentences, unwrap
+from bot.chunking import reportable, split_sentences, unwrap
 from bot.embeddings import Embedder, unpack_vectors
 from bot.question import STOP_WORDS, Question
 from bot.retrieval import Hit
@@ -284,7 +284,7 @@ def fact_candidates(
         for s, e in split_sentences(unwrap(text[start:end])):
             s0, e0 = start + s, start + e
             sentence = text[s0:e0]
-            if len(sentence.split()) < 5 or sentence.rstrip().endswith("?"):
+            if not reportable(sentence):
                 continue
             if not every_sentence and (
                 (article_id, s0) in attributed or (article_id, e0) in attributed

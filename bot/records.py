@@ -262,6 +262,19 @@ class Records:
     def _call(self, call: Callable[[], T]) -> T:
         return guarded(self.target, call)
 
+    def _every(self, collection: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield every (id, metadata) of a collection, a page of `LIST_PAGE` at a time."""
+        offset = 0
+        while True:
+            page = self._call(
+                partial(collection.get, include=["metadatas"], limit=LIST_PAGE, offset=offset)
+            )
+            for record_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                yield record_id, meta or {}
+            if len(page["ids"]) < LIST_PAGE:
+                return
+            offset += LIST_PAGE
+
     # --- the generation stamp -------------------------------------------------------------
 
     def generation(self) -> str | None:
@@ -299,17 +312,9 @@ class Records:
     def listing(self) -> dict[str, Listed]:
         """Return every committed article id with its record's revision and cited file."""
         found: dict[str, Listed] = {}
-        offset = 0
-        while True:
-            page = self._call(
-                partial(self.articles.get, include=["metadatas"], limit=LIST_PAGE, offset=offset)
-            )
-            for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
-                meta = meta or {}
-                found[article_id] = Listed(str(meta.get("rev", "")), str(meta.get("path", "")))
-            if len(page["ids"]) < LIST_PAGE:
-                return found
-            offset += LIST_PAGE
+        for article_id, meta in self._every(self.articles):
+            found[article_id] = Listed(str(meta.get("rev", "")), str(meta.get("path", "")))
+        return found
 
     def existing(self, article_ids: Iterable[str]) -> set[str]:
         """Return which of these articles are committed."""
@@ -386,18 +391,11 @@ class Records:
 
     def paths(self) -> dict[str, str]:
         """Return every path key with the article it holds."""
-        found: dict[str, str] = {}
-        offset = 0
-        while True:
-            page = self._call(
-                partial(self.paths_.get, include=["metadatas"], limit=LIST_PAGE, offset=offset)
-            )
-            for meta in page["metadatas"] or []:
-                if meta:
-                    found[str(meta["path"])] = str(meta["article_id"])
-            if len(page["ids"]) < LIST_PAGE:
-                return found
-            offset += LIST_PAGE
+        return {
+            str(meta["path"]): str(meta["article_id"])
+            for _, meta in self._every(self.paths_)
+            if meta
+        }
 
     def set_paths(self, mapping: dict[str, str]) -> None:
         """Record which article each path key holds now."""
