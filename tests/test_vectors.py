@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from bot.errors import ModelMismatch, StoreUnavailable
 from bot.ingest import ingest
 from bot.records import STAMP_FILE, read_stamp
 from bot.retrieval import search
-from bot.store import open_store
+from bot.store import Index, open_store
 from bot.vectors import VectorMatrix, pack
 
 
@@ -116,12 +117,21 @@ def folder(tmp_path: Path) -> Path:
     return articles
 
 
+@pytest.fixture
+def writer(tmp_path: Path, folder: Path, fake_embeddings) -> Iterator[Index]:
+    """An embedded index in tmp_path/index with the folder's articles ingested; its writer."""
+    index = open_store(Settings(index_dir=tmp_path / "index"), create=True)
+    try:
+        ingest([folder], index, fake_embeddings)
+        yield index
+    finally:
+        index.close()
+
+
 def test_a_current_embedded_cache_answers_without_opening_chroma(
-    tmp_path: Path, folder: Path, fake_embeddings
+    tmp_path: Path, folder: Path, fake_embeddings, writer: Index
 ) -> None:
     settings = Settings(index_dir=tmp_path / "index")
-    writer = open_store(settings, create=True)
-    ingest([folder], writer, fake_embeddings)
     stamped = read_stamp(settings.index_dir / "chroma")
     assert stamped == writer.records.generation()
     reader = open_store(settings)
@@ -143,16 +153,13 @@ def test_a_current_embedded_cache_answers_without_opening_chroma(
         assert reader.generation == read_stamp(settings.index_dir / "chroma") != stamped
     finally:
         reader.close()
-        writer.close()
 
 
 @pytest.mark.parametrize("stamp", ["missing", "stale"])
 def test_without_a_current_stamp_the_reader_asks_chroma(
-    tmp_path: Path, folder: Path, fake_embeddings, stamp: str
+    tmp_path: Path, fake_embeddings, writer: Index, stamp: str
 ) -> None:
     settings = Settings(index_dir=tmp_path / "index")
-    writer = open_store(settings, create=True)
-    ingest([folder], writer, fake_embeddings)
     writer.close()
     stamp_file = settings.index_dir / "chroma" / STAMP_FILE
     if stamp == "missing":
@@ -203,33 +210,25 @@ def test_words_most_chunks_hold_are_left_out_of_lexical_search_in_a_large_index(
 
 
 def test_a_generation_that_fails_to_move_leaves_no_stamp_to_trust(
-    tmp_path: Path, folder: Path, fake_embeddings, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, writer: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(index_dir=tmp_path / "index")
-    writer = open_store(settings, create=True)
-    try:
-        ingest([folder], writer, fake_embeddings)
-        assert read_stamp(settings.index_dir / "chroma") is not None
+    stamp_folder = tmp_path / "index" / "chroma"
+    assert read_stamp(stamp_folder) is not None
 
-        def down(**_: object) -> None:
-            raise ConnectionError("the store went away")
+    def down(**_: object) -> None:
+        raise ConnectionError("the store went away")
 
-        monkeypatch.setattr(writer.records.meta, "upsert", down)
-        with pytest.raises(StoreUnavailable):
-            writer.records.bump()
-        assert read_stamp(settings.index_dir / "chroma") is None  # readers ask Chroma
-    finally:
-        writer.close()
+    monkeypatch.setattr(writer.records.meta, "upsert", down)
+    with pytest.raises(StoreUnavailable):
+        writer.records.bump()
+    assert read_stamp(stamp_folder) is None  # readers ask Chroma
 
 
 def test_a_sync_that_cannot_read_vectors_keeps_the_older_generation_and_retries(
-    tmp_path: Path, folder: Path, fake_embeddings, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, folder: Path, fake_embeddings, writer: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(index_dir=tmp_path / "index")
-    writer = open_store(settings, create=True)
-    ingest([folder], writer, fake_embeddings)
     before = writer.generation
-    reader = open_store(settings)
+    reader = open_store(Settings(index_dir=tmp_path / "index"))
     try:
         real = reader.chunk_vectors
         calls = []
@@ -249,7 +248,6 @@ def test_a_sync_that_cannot_read_vectors_keeps_the_older_generation_and_retries(
         assert len(reader.catalog.articles()) == 3
     finally:
         reader.close()
-        writer.close()
 
 
 def test_a_large_index_is_searched_projected_through_the_cache(
