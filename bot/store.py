@@ -48,7 +48,9 @@ CHROMA_TIMEOUT = 60.0
 MAX_BATCH = 1000  # records per write request, below Chroma's own limit
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-_REOPEN_LOCK = threading.Lock()
+# Chroma shares one system per folder within a process and keeps it in class-level caches that
+# opening and reopening both touch: one thread at a time.
+_REOPEN_LOCK = threading.RLock()
 
 
 @dataclass
@@ -325,9 +327,11 @@ def _embedded_client(path: Path, target: str) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     try:
-        return chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        )
+        with _REOPEN_LOCK:
+            return chromadb.PersistentClient(
+                path=str(path),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
     except Exception as exc:
         raise StoreUnavailable(target, str(exc) or type(exc).__name__) from exc
 
