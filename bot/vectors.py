@@ -43,11 +43,31 @@ def _unit(rows: Any) -> Any:
     return rows
 
 
-def directions(sample: Any, count: int | None = None) -> Any:
-    """Return the main directions of unit vectors (`REDUCED` of them) as a basis, one a column."""
-    vectors = _unit(np.array(sample, dtype=np.float32))
-    _, eigenvectors = np.linalg.eigh(vectors.T @ vectors)
+def directions(sample: Iterable[Any], count: int | None = None) -> Any:
+    """Return the main directions of sample vectors (`REDUCED` of them) as a basis, one a column.
+
+    The vectors are read `BLOCK` at a time into their Gram matrix, so a large sample costs no
+    more memory than one block.
+    """
+    gram: Any = None
+    for block in _blocks(sample):
+        rows = _unit(np.array(block, dtype=np.float32))
+        gram = rows.T @ rows if gram is None else gram + rows.T @ rows
+    if gram is None:
+        return None
+    _, eigenvectors = np.linalg.eigh(gram)
     return np.ascontiguousarray(eigenvectors[:, ::-1][:, : count or REDUCED], dtype=np.float32)
+
+
+def _blocks(vectors: Iterable[Any]) -> Iterable[list[Any]]:
+    block: list[Any] = []
+    for vector in vectors:
+        block.append(vector)
+        if len(block) == BLOCK:
+            yield block
+            block = []
+    if block:
+        yield block
 
 
 class VectorMatrix:
@@ -77,18 +97,25 @@ class VectorMatrix:
 
     @classmethod
     def load(
-        cls, rows: Rows, count: int, *, sample: Any = None, fetch: Fetch | None = None
+        cls,
+        rows: Rows,
+        count: int,
+        *,
+        sample: Iterable[Any] | None = None,
+        fetch: Fetch | None = None,
     ) -> VectorMatrix:
         """Build the matrix from the cache's rows, `count` at most.
 
         With a sample of the vectors (and a way to fetch full vectors back), the rows are
-        held projected on the sample's main directions; without, held whole.
+        held projected on the sample's main directions; without, held whole. The matrix is
+        allocated once and filled a block at a time: loading costs little more than holding.
         """
-        basis = directions(sample) if sample is not None and len(sample) else None
+        basis = directions(sample) if sample is not None else None
         chunk_ids: list[str] = []
         article_ids: list[str] = []
         rowids: list[int] = []
-        blocks: list[Any] = []
+        names: dict[str, str] = {}  # one string per article, however many chunks it has
+        matrix: Any = None
         block: list[Any] = []
         width = 0
         for rowid, chunk_id, article_id, blob in rows:
@@ -96,21 +123,25 @@ class VectorMatrix:
             width = width or vector.shape[0]
             if len(chunk_ids) >= count or vector.shape[0] != width:
                 continue  # written after the count was taken, or of another model: skip
+            if matrix is None:
+                held = width if basis is None else basis.shape[1]
+                matrix = np.empty((count, held), dtype=np.float32)
             block.append(vector)
             chunk_ids.append(chunk_id)
-            article_ids.append(article_id)
+            article_ids.append(names.setdefault(article_id, article_id))
             rowids.append(rowid)
             if len(block) == BLOCK:
-                blocks.append(_held(block, basis))
+                _fill(matrix, len(chunk_ids) - len(block), block, basis)
                 block = []
-        if block:
-            blocks.append(_held(block, basis))
-        if not blocks:
+        if matrix is None:
             return cls([], [], np.empty((0, 0), dtype=np.float32))
+        _fill(matrix, len(chunk_ids) - len(block), block, basis)
+        if len(chunk_ids) < count:  # rows skipped: keep only those filled
+            matrix = matrix[: len(chunk_ids)].copy()
         return cls(
             chunk_ids,
             article_ids,
-            np.concatenate(blocks) if len(blocks) > 1 else blocks[0],
+            matrix,
             rowids=np.asarray(rowids, dtype=np.int64),
             basis=basis,
             fetch=fetch if basis is not None else None,
@@ -196,10 +227,10 @@ def read_matrix(db: sqlite3.Connection, fetch: Fetch) -> VectorMatrix:
         sample = None
         if count > EXACT_UP_TO:
             step = count // SAMPLE + 1
-            sample = [
+            sample = (
                 np.frombuffer(r[0], dtype=np.float32)
                 for r in db.execute("SELECT vec FROM vectors WHERE chunk_rowid % ? = 0", (step,))
-            ]
+            )
         cursor = db.execute(
             "SELECT v.chunk_rowid, c.id, c.article_id, v.vec FROM vectors v "
             "JOIN chunks c ON c.rowid = v.chunk_rowid"
@@ -209,9 +240,12 @@ def read_matrix(db: sqlite3.Connection, fetch: Fetch) -> VectorMatrix:
         db.execute("COMMIT")
 
 
-def _held(block: list[Any], basis: Any) -> Any:
+def _fill(matrix: Any, start: int, block: list[Any], basis: Any) -> None:
+    """Write a block of vectors, made unit length (and projected on `basis`), from row `start`."""
+    if not block:
+        return
     rows = _unit(np.array(block, dtype=np.float32))
-    return rows if basis is None else np.ascontiguousarray(rows @ basis)
+    matrix[start : start + len(block)] = rows if basis is None else rows @ basis
 
 
 def _top(scores: Any, count: int) -> Any:
