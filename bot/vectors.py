@@ -85,7 +85,9 @@ class VectorMatrix:
     ) -> None:
         self.chunk_ids = chunk_ids
         self.article_ids = article_ids
-        self.matrix = matrix  # unit vectors, or their projections on `basis`
+        # One column per chunk (a question's scores are then one fast row-times-matrix): the
+        # unit vectors, or their projections on `basis`.
+        self.matrix = matrix
         self.rowids = rowids
         self.basis = basis
         self._fetch = fetch
@@ -125,7 +127,7 @@ class VectorMatrix:
                 continue  # written after the count was taken, or of another model: skip
             if matrix is None:
                 held = width if basis is None else basis.shape[1]
-                matrix = np.empty((count, held), dtype=np.float32)
+                matrix = np.empty((held, count), dtype=np.float32)
             block.append(vector)
             chunk_ids.append(chunk_id)
             article_ids.append(names.setdefault(article_id, article_id))
@@ -137,7 +139,7 @@ class VectorMatrix:
             return cls([], [], np.empty((0, 0), dtype=np.float32))
         _fill(matrix, len(chunk_ids) - len(block), block, basis)
         if len(chunk_ids) < count:  # rows skipped: keep only those filled
-            matrix = matrix[: len(chunk_ids)].copy()
+            matrix = np.ascontiguousarray(matrix[:, : len(chunk_ids)])
         return cls(
             chunk_ids,
             article_ids,
@@ -157,7 +159,7 @@ class VectorMatrix:
         if not len(self) or limit <= 0:
             return []
         vector = np.asarray(query, dtype=np.float32)
-        width = self.matrix.shape[1] if self.basis is None else self.basis.shape[0]
+        width = self.matrix.shape[0] if self.basis is None else self.basis.shape[0]
         if vector.shape[0] != width:
             raise ModelMismatch(
                 f"a {vector.shape[0]}-dimensional question against {width}-dimensional chunk "
@@ -166,7 +168,7 @@ class VectorMatrix:
         norm = float(np.linalg.norm(vector))
         vector = vector / norm if norm > 0 else vector
         probe = vector if self.basis is None else vector @ self.basis
-        scores = self.matrix @ probe
+        scores = probe @ self.matrix
         if allowed is not None:
             wanted = [self._article_index[a] for a in allowed if a in self._article_index]
             keep = np.isin(self._article_of_row, np.asarray(wanted, dtype=np.int32))
@@ -181,16 +183,18 @@ class VectorMatrix:
         candidates = _top(scores, min(len(self), max(RESCORED, limit)))
         candidates = candidates[np.isfinite(scores[candidates])]
         full = self._fetch([int(r) for r in self.rowids[candidates]])
-        exact: dict[int, float] = {}
-        for i, rowid in zip(candidates, self.rowids[candidates], strict=True):
-            blob = full.get(int(rowid))
-            if blob is None:
-                continue  # removed from the cache since the matrix was loaded
-            whole = np.frombuffer(blob, dtype=np.float32)
-            length = float(np.linalg.norm(whole))
-            exact[int(i)] = float(whole @ vector) / length if length > 0 else 0.0
-        ranked = sorted(exact, key=lambda i: -exact[i])[:limit]
-        return [(self.chunk_ids[i], self.article_ids[i], exact[i]) for i in ranked]
+        # A candidate removed from the cache since the matrix was loaded is left out.
+        kept = [i for i in candidates if len(full.get(int(self.rowids[i]), b"")) == 4 * width]
+        if not kept:
+            return []
+        blobs = b"".join(full[int(self.rowids[i])] for i in kept)
+        whole = np.frombuffer(blobs, dtype=np.float32).reshape(len(kept), width)
+        lengths = np.sqrt(np.einsum("ij,ij->i", whole, whole))
+        exact = (whole @ vector) / np.where(lengths > 0, lengths, 1.0)
+        order = np.argsort(-exact, kind="stable")[:limit]
+        return [
+            (self.chunk_ids[kept[j]], self.article_ids[kept[j]], float(exact[j])) for j in order
+        ]
 
 
 class MatrixCache:
@@ -245,7 +249,7 @@ def _fill(matrix: Any, start: int, block: list[Any], basis: Any) -> None:
     if not block:
         return
     rows = _unit(np.array(block, dtype=np.float32))
-    matrix[start : start + len(block)] = rows if basis is None else rows @ basis
+    matrix[:, start : start + len(block)] = (rows if basis is None else rows @ basis).T
 
 
 def _top(scores: Any, count: int) -> Any:

@@ -88,7 +88,7 @@ def test_a_large_matrix_held_projected_ranks_by_the_exact_cosine(
 
     exact = VectorMatrix.load(iter(rows), len(rows))
     reduced = VectorMatrix.load(iter(rows), len(rows), sample=vectors[::5], fetch=fetch)
-    assert reduced.matrix.shape == (3000, 16) and exact.matrix.shape == (3000, 64)
+    assert reduced.matrix.shape == (16, 3000) and exact.matrix.shape == (64, 3000)
     found = 0
     for query in clustered(40, 64, seed=9):
         truth = exact.search(query, 10)
