@@ -226,6 +226,14 @@ def print_table(r: dict[str, Any]) -> None:
             f"first ingest {ing['first_ingest_s']:.1f} s: {ing['reingest_speedup']:.0f}x faster",
             ">= 20x",
         ),
+        (
+            "where ingest time goes",
+            f"{ing['first_ingest_s']:.1f} s",
+            f"chunk encoding {ing['chunk_encoding_s']:.1f} s, parsing and attribution "
+            f"{ing['analysis_s']:.1f} s, {ing['extra_texts']} statements and sentences "
+            f"encoded {ing['extra_encoding_s']:.1f} s",
+            "",
+        ),
         ("ingest peak memory", f"{ing['peak_rss_mb']:.0f} MB", f"{ing['chunks']} chunks", ""),
     ]
     for s in r["scale"]:
