@@ -28,7 +28,8 @@ SAMPLE = 20_000  # vectors the directions are found from
 BLOCK = 8192  # vectors projected at a time while loading
 
 Rows = Iterable[tuple[int, str, str, bytes]]  # (vector row id, chunk id, article id, vector)
-Fetch = Callable[[list[int]], dict[int, bytes]]  # vector row ids -> packed vectors
+# vector row ids -> (chunk id, packed vector) of each row still cached
+Fetch = Callable[[list[int]], dict[int, tuple[str, bytes]]]
 
 
 def pack(vector: Any) -> bytes:
@@ -183,11 +184,17 @@ class VectorMatrix:
         candidates = _top(scores, min(len(self), max(RESCORED, limit)))
         candidates = candidates[np.isfinite(scores[candidates])]
         full = self._fetch([int(r) for r in self.rowids[candidates]])
-        # A candidate removed from the cache since the matrix was loaded is left out.
-        kept = [i for i in candidates if len(full.get(int(self.rowids[i]), b"")) == 4 * width]
+        # A candidate removed from the cache since the matrix was loaded is left out, and so is
+        # one whose row another chunk has taken since.
+        kept = [
+            i
+            for i in candidates
+            if full.get(int(self.rowids[i]), ("", b""))[0] == self.chunk_ids[i]
+            and len(full[int(self.rowids[i])][1]) == 4 * width
+        ]
         if not kept:
             return []
-        blobs = b"".join(full[int(self.rowids[i])] for i in kept)
+        blobs = b"".join(full[int(self.rowids[i])][1] for i in kept)
         whole = np.frombuffer(blobs, dtype=np.float32).reshape(len(kept), width)
         lengths = np.sqrt(np.einsum("ij,ij->i", whole, whole))
         exact = (whole @ vector) / np.where(lengths > 0, lengths, 1.0)
@@ -214,13 +221,17 @@ class MatrixCache:
 
 def full_vectors(
     rows: Callable[[str, list[int]], list[Any]], rowids: list[int]
-) -> dict[int, bytes]:
-    """Return the cached vectors of these vector rows (`rows` runs a query on the cache)."""
+) -> dict[int, tuple[str, bytes]]:
+    """Return the chunk and cached vector of these vector rows (`rows` queries the cache)."""
     if not rowids:
         return {}
     marks = ",".join("?" * len(rowids))
-    found = rows(f"SELECT chunk_rowid, vec FROM vectors WHERE chunk_rowid IN ({marks})", rowids)
-    return {int(r[0]): bytes(r[1]) for r in found}
+    found = rows(
+        "SELECT v.chunk_rowid, c.id, v.vec FROM vectors v JOIN chunks c ON c.rowid = v.chunk_rowid "
+        f"WHERE v.chunk_rowid IN ({marks})",
+        rowids,
+    )
+    return {int(r[0]): (str(r[1]), bytes(r[2])) for r in found}
 
 
 def read_matrix(db: sqlite3.Connection, fetch: Fetch) -> VectorMatrix:

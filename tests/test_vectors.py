@@ -79,10 +79,10 @@ def test_a_large_matrix_held_projected_ranks_by_the_exact_cosine(
     monkeypatch.setattr(bot.vectors, "RESCORED", 64)
     vectors = clustered(3000, 64, seed=5)
     rows = [(n * 7, f"a{n // 3}:{n % 3}", f"a{n // 3}", pack(v)) for n, v in enumerate(vectors)]
-    stored = {rowid: blob for rowid, _, _, blob in rows}
+    stored = {rowid: (chunk_id, blob) for rowid, chunk_id, _, blob in rows}
     fetched: list[int] = []
 
-    def fetch(rowids: list[int]) -> dict[int, bytes]:
+    def fetch(rowids: list[int]) -> dict[int, tuple[str, bytes]]:
         fetched.extend(rowids)
         return {r: stored[r] for r in rowids}
 
@@ -107,6 +107,29 @@ def test_a_large_matrix_held_projected_ranks_by_the_exact_cosine(
     assert found / 400 >= 0.9  # recall of the exact top ten
     allowed = reduced.search(clustered(1, 64, seed=1)[0], 5, allowed={"a7", "a8"})
     assert {h[1] for h in allowed} <= {"a7", "a8"} and len(allowed) == 5
+
+
+def test_a_row_another_chunk_took_since_loading_is_not_scored_with_its_vector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bot.vectors
+
+    monkeypatch.setattr(bot.vectors, "REDUCED", 8)
+    monkeypatch.setattr(bot.vectors, "RESCORED", 16)
+    vectors = clustered(200, 32, seed=3)
+    rows = [(n, f"a{n}:0", f"a{n}", pack(v)) for n, v in enumerate(vectors)]
+    stored = {rowid: (chunk_id, blob) for rowid, chunk_id, _, blob in rows}
+
+    def fetch(rowids: list[int]) -> dict[int, tuple[str, bytes]]:
+        return {r: stored[r] for r in rowids if r in stored}
+
+    matrix = VectorMatrix.load(iter(rows), len(rows), sample=vectors, fetch=fetch)
+    query = vectors[7]
+    assert matrix.search(query, 1)[0][0] == "a7:0"
+    # Chunk a7:0 is removed, and a new chunk takes its row (with the same text and vector).
+    stored[7] = ("b1:0", pack(vectors[7]))
+    hits = matrix.search(query, 5)
+    assert "a7:0" not in {h[0] for h in hits} and len(hits) == 5
 
 
 @pytest.fixture
