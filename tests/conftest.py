@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.embeddings import Embeddings
+from reliability.fakes import HashEmbeddings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FAKE_DIMENSIONS = 384
-_WORD = re.compile(r"\w+", re.UNICODE)
 # Environment that would reach outside the test: a model, a server, Slack, paid APIs.
 _CLEARED = (
     "NEWSBOT_LLM",
@@ -29,33 +25,22 @@ _CLEARED = (
 )
 
 
-class FakeEmbeddings(Embeddings):
-    """Hashing bag-of-words vectors: deterministic, normalised, and a record of every call."""
+class FakeEmbeddings(HashEmbeddings):
+    """The hashing fake of `reliability.fakes`, keeping a record of every call."""
 
-    def __init__(self, dimensions: int = FAKE_DIMENSIONS) -> None:
-        self.dimensions = dimensions
+    def __init__(self) -> None:
+        super().__init__()
         self.calls: list[tuple[str, list[str]]] = []
-
-    def _vector(self, text: str) -> list[float]:
-        vector = [0.0] * self.dimensions
-        for word in _WORD.findall(text.lower()):
-            digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
-            slot = int.from_bytes(digest[:4], "big") % self.dimensions
-            vector[slot] += 1.0 if digest[4] % 2 else -1.0
-        norm = math.sqrt(sum(v * v for v in vector))
-        if norm == 0.0:  # no words: any fixed unit vector keeps cosine defined
-            vector[0], norm = 1.0, 1.0
-        return [v / norm for v in vector]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed passages, recording them."""
         self.calls.append(("documents", list(texts)))
-        return [self._vector(text) for text in texts]
+        return super().embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
         """Embed a question, recording it."""
         self.calls.append(("query", [text]))
-        return self._vector(text)
+        return super().embed_query(text)
 
     @property
     def texts_embedded(self) -> int:
@@ -65,10 +50,6 @@ class FakeEmbeddings(Embeddings):
     def reset(self) -> None:
         """Forget the calls recorded so far."""
         self.calls.clear()
-
-    def prepare_fast_path(self, index_dir: object) -> bool:
-        """Export no fast question encoder (the real embedder exports one after an ingest)."""
-        return False
 
 
 @pytest.fixture(autouse=True)
