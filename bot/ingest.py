@@ -129,6 +129,7 @@ def ingest(
         run = start_run()
         try:
             report = _ingest(paths, _Writer(index, run), embeddings, analyse, prune, progress, web)
+            index.records.restamp()  # an index from before stamps, or one left without
         finally:
             end_run(run)
     try:

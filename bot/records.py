@@ -307,6 +307,23 @@ class Records:
                 logger.warning("cannot stamp the generation in %s: %s", self.stamp_folder, exc)
         return token
 
+    def restamp(self) -> None:
+        """Stamp the current generation beside an embedded store that has no stamp.
+
+        A store written before stamps existed, or whose last stamp could not be written, has
+        none, and its readers open Chroma for every question until the generation moves. The
+        caller holds the store's write lock: no generation moves meanwhile.
+        """
+        if self.stamp_folder is None or read_stamp(self.stamp_folder) is not None:
+            return
+        token = self.generation()
+        if token is None:
+            return
+        try:
+            write_stamp(self.stamp_folder, token)
+        except OSError as exc:
+            logger.warning("cannot stamp the generation in %s: %s", self.stamp_folder, exc)
+
     # --- articles -------------------------------------------------------------------------
 
     def listing(self) -> dict[str, Listed]:

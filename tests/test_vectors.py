@@ -180,7 +180,7 @@ def test_a_current_embedded_cache_answers_without_opening_chroma(
 
 @pytest.mark.parametrize("stamp", ["missing", "stale"])
 def test_without_a_current_stamp_the_reader_asks_chroma(
-    tmp_path: Path, fake_embeddings, writer: Index, stamp: str
+    tmp_path: Path, folder: Path, fake_embeddings, writer: Index, stamp: str
 ) -> None:
     settings = Settings(index_dir=tmp_path / "index")
     writer.close()
@@ -197,6 +197,20 @@ def test_without_a_current_stamp_the_reader_asks_chroma(
         assert reader.generation == reader.records.generation()
     finally:
         reader.close()
+    if stamp == "missing":
+        # An ingest that changes nothing (the index was written before stamps existed, say)
+        # stamps the generation, and readers stop asking Chroma.
+        writer = open_store(settings)
+        try:
+            assert not ingest([folder], writer, fake_embeddings).added
+        finally:
+            writer.close()
+        assert read_stamp(stamp_file.parent) == reader.generation
+        reader = open_store(settings)
+        try:
+            assert reader.dense_search(vector, 5) and reader._chroma is None
+        finally:
+            reader.close()
 
 
 # --- lexical search at scale ------------------------------------------------------------------
