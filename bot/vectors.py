@@ -72,7 +72,7 @@ def _blocks(vectors: Iterable[Any]) -> Iterable[list[Any]]:
 
 
 class VectorMatrix:
-    """Every cached chunk vector, one row each, with its chunk, article and cache row id."""
+    """Every cached chunk vector, one column each, with its chunk, article and cache row id."""
 
     def __init__(
         self,
