@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,12 @@ REDUCED = 128  # directions kept above that
 RESCORED = 512  # candidates of the projected search whose exact cosine is computed
 SAMPLE = 20_000  # vectors the directions are found from
 BLOCK = 8192  # vectors projected at a time while loading
+# From this many chunks a question's product is large enough for NumPy's BLAS to wake its
+# threads; they then spin, waiting for more work, while the question encoder (onnxruntime, with
+# threads of its own) needs the same cores. On 2 cores a warm answer at 100,000 chunks took
+# 41-53 ms with OpenBLAS's default threads and 29-30 ms with one, so a process holding a matrix
+# this large keeps BLAS to one thread.
+ONE_BLAS_THREAD_FROM = 10_000
 
 Rows = Iterable[tuple[int, str, str, bytes]]  # (vector row id, chunk id, article id, vector)
 # vector row ids -> (chunk id, packed vector) of each row still cached
@@ -113,6 +120,8 @@ class VectorMatrix:
         held projected on the sample's main directions; without, held whole. The matrix is
         allocated once and filled a block at a time: loading costs little more than holding.
         """
+        if count >= ONE_BLAS_THREAD_FROM:
+            _one_blas_thread()
         basis = directions(sample) if sample is not None else None
         chunk_ids: list[str] = []
         article_ids: list[str] = []
@@ -253,6 +262,14 @@ def read_matrix(db: sqlite3.Connection, fetch: Fetch) -> VectorMatrix:
         return VectorMatrix.load(cursor, count, sample=sample, fetch=fetch)
     finally:
         db.execute("COMMIT")
+
+
+@cache
+def _one_blas_thread() -> Any:
+    """Limit NumPy's BLAS to one thread for the rest of the process (the limiter is kept)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _fill(matrix: Any, start: int, block: list[Any], basis: Any) -> None:

@@ -132,6 +132,20 @@ def test_a_row_another_chunk_took_since_loading_is_not_scored_with_its_vector(
     assert "a7:0" not in {h[0] for h in hits} and len(hits) == 5
 
 
+def test_a_process_holding_a_large_matrix_keeps_blas_to_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from threadpoolctl import threadpool_info
+
+    import bot.vectors
+
+    monkeypatch.setattr(bot.vectors, "ONE_BLAS_THREAD_FROM", 50)
+    vectors = clustered(60, 16, seed=2)
+    rows = [(n, f"a{n}:0", f"a{n}", pack(v)) for n, v in enumerate(vectors)]
+    VectorMatrix.load(iter(rows), len(rows))
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     articles = tmp_path / "articles"
