@@ -192,24 +192,25 @@ class VectorMatrix:
             return [(self.chunk_ids[i], self.article_ids[i], float(scores[i])) for i in best]
         candidates = _top(scores, min(len(self), max(RESCORED, limit)))
         candidates = candidates[np.isfinite(scores[candidates])]
-        full = self._fetch([int(r) for r in self.rowids[candidates]])
+        picked = list(zip(candidates.tolist(), self.rowids[candidates].tolist(), strict=True))
+        full = self._fetch([rowid for _, rowid in picked])
         # A candidate removed from the cache since the matrix was loaded is left out, and so is
         # one whose row another chunk has taken since.
-        kept = [
-            i
-            for i in candidates
-            if full.get(int(self.rowids[i]), ("", b""))[0] == self.chunk_ids[i]
-            and len(full[int(self.rowids[i])][1]) == 4 * width
-        ]
+        kept: list[tuple[int, int]] = []
+        for i, rowid in picked:
+            chunk_id, blob = full.get(rowid, ("", b""))
+            if chunk_id == self.chunk_ids[i] and len(blob) == 4 * width:
+                kept.append((i, rowid))
         if not kept:
             return []
-        blobs = b"".join(full[int(self.rowids[i])][1] for i in kept)
+        blobs = b"".join(full[rowid][1] for _, rowid in kept)
         whole = np.frombuffer(blobs, dtype=np.float32).reshape(len(kept), width)
         lengths = np.sqrt(np.einsum("ij,ij->i", whole, whole))
         exact = (whole @ vector) / np.where(lengths > 0, lengths, 1.0)
         order = np.argsort(-exact, kind="stable")[:limit]
         return [
-            (self.chunk_ids[kept[j]], self.article_ids[kept[j]], float(exact[j])) for j in order
+            (self.chunk_ids[kept[j][0]], self.article_ids[kept[j][0]], float(exact[j]))
+            for j in order.tolist()
         ]
 
 
