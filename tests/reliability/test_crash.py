@@ -21,7 +21,7 @@ import pytest
 from bot.chain import Answerer
 from bot.config import Settings
 from bot.retrieval import search
-from bot.store import open_store
+from bot.store import Index, open_store
 
 from .fakes import HashEmbeddings
 from .support import (
@@ -98,9 +98,24 @@ def kill_mid_ingest(command: list[str], rng: random.Random, env: dict[str, str])
     return events[-1] if events else "before any write"
 
 
+def open_as_a_new_process(settings: Settings) -> Index:
+    """Open the index as a separate process (a user's next command) would see it.
+
+    Chroma keeps one embedded system per folder in a process, and this test process looks at
+    the index between kills of other processes; a user's next command starts with none. So the
+    look starts from a fresh system, not from the one an earlier look left cached.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    chroma = str(Path(settings.index_dir) / "chroma")
+    for cache in ("_identifier_to_system", "_identifier_to_refcount"):
+        getattr(SharedSystemClient, cache, {}).pop(chroma, None)
+    return open_store(settings)
+
+
 def assert_answers_from_committed(settings: Settings) -> None:
     """The index a kill left behind opens, and questions see only committed articles."""
-    index = open_store(settings)
+    index = open_as_a_new_process(settings)
     try:
         committed = {r.id for r in index.catalog.articles()}
         hits = search(index, HashEmbeddings(), "Who holds Corvin?", 8)
@@ -154,7 +169,7 @@ def forget_articles_in_flight(settings: Settings) -> int:
     As a user might after a crash. Their vectors can then only go through crash recovery:
     no later ingest re-adds (and so overwrites) them.
     """
-    index = open_store(settings)
+    index = open_as_a_new_process(settings)
     try:
         committed = set(index.records.listing())
         found = index.collection.get(include=["metadatas"])
