@@ -300,11 +300,7 @@ class Records:
             )
         )
         if self.stamp_folder is not None:
-            try:
-                write_stamp(self.stamp_folder, token)
-            except OSError as exc:
-                # Readers then open Chroma to look at the generation: slower, never wrong.
-                logger.warning("cannot stamp the generation in %s: %s", self.stamp_folder, exc)
+            self._stamp(self.stamp_folder, token)
         return token
 
     def restamp(self) -> None:
@@ -317,12 +313,16 @@ class Records:
         if self.stamp_folder is None or read_stamp(self.stamp_folder) is not None:
             return
         token = self.generation()
-        if token is None:
-            return
+        if token is not None:
+            self._stamp(self.stamp_folder, token)
+
+    @staticmethod
+    def _stamp(folder: Path, token: str) -> None:
         try:
-            write_stamp(self.stamp_folder, token)
+            write_stamp(folder, token)
         except OSError as exc:
-            logger.warning("cannot stamp the generation in %s: %s", self.stamp_folder, exc)
+            # Readers then open Chroma to look at the generation: slower, never wrong.
+            logger.warning("cannot stamp the generation in %s: %s", folder, exc)
 
     # --- articles -------------------------------------------------------------------------
 
