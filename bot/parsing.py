@@ -31,8 +31,11 @@ def parse(texts: Iterable[str]) -> Iterator[Any]:
     return iter(nlp().pipe(texts, batch_size=PARSE_BATCH))
 
 
+# "CITY (Wire) -", "CITY, Dec 2 (Wire) -", and with the country or region the city is in:
+# "CITY, Country (Wire) -", "CITY, Gaza Strip, Jan 11 (Wire) -".
 _DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?\s*)?"
+    r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,\s*[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2})?"
+    r"(?:,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?\s*)?"
     r"(?:\([^)]{2,40}\))?\s*[-–—]+\s*(?=[A-Z“\"'])"
 )
 

@@ -204,6 +204,22 @@ def test_the_outlets_own_voice_is_verification() -> None:
     assert verification["kind"] == "verification"
 
 
+@pytest.mark.parametrize(
+    "dateline",
+    [
+        "VELLMAR (Harbour Gazette) - ",
+        "VELLMAR, Dec 2 (Harbour Gazette) - ",
+        "VELLMAR, Ostria (Harbour Gazette) \u2014 ",
+        "PORT VELLMAR, North Ostria, Jan 11 (Harbour Gazette) - ",
+    ],
+)
+def test_a_wire_dateline_is_not_the_speaker_of_the_lead(dateline: str) -> None:
+    text = dateline + "The dockworkers' union said on Tuesday that the strike would go on."
+    (statement,) = statements(text)
+    assert statement["claimant"] == "dockworkers' union"
+    assert text[statement["start"] :].startswith("The dockworkers")
+
+
 def test_another_outlet_named_in_the_text_is_not_the_articles_voice() -> None:
     text = "Reuters could not independently verify the union's account."
     (statement,) = statements(text, outlet=OUTLET)
