@@ -171,6 +171,19 @@ class ArticleContext:
                     speaker[key] = whose.get(key)
                 speaker["of"] = whose.get("name") or whose.get("text")
                 return speaker
+        if speaker.get("name") and not any(speaker.get(k) for k in ("nation", "org", "of")):
+            # "Its chairman, Ari Tam": the role beside a name says whose the person is.
+            roles = [
+                t
+                for t in tokens
+                if t.dep_ == "poss" and t.lower_ in PRONOUNS and t.head.pos_ == "NOUN"
+            ]
+            whose = self._pronoun(roles[0].lower_, roles[0].i) if roles else None
+            if whose is not None:
+                speaker = dict(speaker)
+                for key in ("nation", "org"):
+                    speaker[key] = whose.get(key)
+                speaker["of"] = whose.get("name") or whose.get("text")
         name = speaker.get("name")
         if not name and head.pos_ == "PROPN" and _surname(head.text) in self.people:
             name = head.text  # a surname the tagger did not read as a person

@@ -167,3 +167,14 @@ def test_names_that_differ_only_at_the_end_are_two_camps(one: str, other: str) -
     found = camps(f"{one}'s army said it held Varn. {other}'s army denied that it held Varn.")
     assert camp_of(found, "said it held") == one
     assert camp_of(found, "denied") == other
+
+
+def test_a_named_person_whose_role_is_its_or_his_speaks_for_its_owner() -> None:
+    found = camps(
+        "The Harbour Liberation Front said its fighters held the port of Varn. "
+        "Its spokesman, Ari Tamsin, said the port was calm. "
+        "Chile's army denied that the Harbour Liberation Front held Varn."
+    )
+    front = camp_of(found, "fighters held the port")
+    assert camp_of(found, "port was calm") == front
+    assert front != camp_of(found, "denied")
