@@ -32,7 +32,7 @@ def parse(texts: Iterable[str]) -> Iterator[Any]:
 
 
 # "CITY (Wire) -", "CITY, Dec 2 (Wire) -", and with the country or region the city is in:
-# "CITY, Country (Wire) -", "CITY, Gaza Strip, Jan 11 (Wire) -".
+# "CITY, Country (Wire) -", "CITY, North Ostria, Jan 11 (Wire) -".
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z .,'’/-]{1,40}(?:,\s*[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2})?"
     r"(?:,\s*[A-Z][a-z]{2,8}\.? \d{1,2})?\s*)?"
